@@ -1,5 +1,19 @@
 // swift-tools-version:6.0
 import PackageDescription
+import Foundation
+
+/// The trainer's elementwise loops are written with SIMD8<Float>; with AVX2 + FMA each SIMD8
+/// operation is one instruction instead of two SSE ones (measured: best step of the quickstart
+/// student 137 → 120 ms). Enabled only when the building machine has them, like -march=native,
+/// so the build never produces a binary its own machine cannot run.
+let trainerCPUFlags: [String] = {
+    #if arch(x86_64) && os(Linux)
+    let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    return info.contains(" avx2") && info.contains(" fma") ? ["-target-cpu", "haswell"] : []
+    #else
+    return []
+    #endif
+}()
 
 // Module boundaries follow docs/DESIGN.md: `Trainer` (the T5 student, CBLAS only) knows nothing
 // about experiments; `Stepwise` (spec, plan, store, stages, data, teachers, reports) uses only
@@ -31,7 +45,7 @@ let package = Package(
             exclude: ["README.md"],
             // The trainer's inner loops are ~20x slower at -Onone; tests would crawl. Optimise
             // this one target even in debug builds (unsafeFlags are fine in a root package).
-            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)), .unsafeFlags(trainerCPUFlags)]
         ),
         .target(
             name: "Stepwise",

@@ -2,7 +2,8 @@
 # Installs the Debian packages Stepwise builds against, only those that are missing.
 # Used by `make quickstart`, `make test` and CI; safe to run again.
 set -euo pipefail
-need=(libopenblas-dev libsqlite3-dev libyaml-dev pkg-config)
+# librsvg2-bin (rsvg-convert) renders the report's SVG figures to PNG as well.
+need=(libopenblas-dev libsqlite3-dev libyaml-dev pkg-config librsvg2-bin)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -72,18 +72,17 @@ extension T5Model {
 
         // Caches: self-attention K and V [B, maxNewTokens, inner] per layer; cross K|V [B·te, 2·inner].
         let L = c.numDecoderLayers
-        let selfK = (0..<L).map { _ in FloatBuffer(B * maxNewTokens * inner) }
-        let selfV = (0..<L).map { _ in FloatBuffer(B * maxNewTokens * inner) }
-        let crossKV = (0..<L).map { _ in FloatBuffer(B * te * 2 * inner) }
+        if !(ws.decodeBuffers?.fits(batch: B, maxNewTokens: maxNewTokens, encoderLength: te) ?? false) {
+            ws.decodeBuffers = DecodeBuffers(config: c, batch: max(B, ws.decodeBuffers?.batch ?? 0), maxNewTokens: maxNewTokens,
+                                             encoderLength: max(te, ws.decodeBuffers?.encoderLength ?? 0))
+        }
+        let buffers = ws.decodeBuffers!
+        let selfK = buffers.selfK, selfV = buffers.selfV, crossKV = buffers.crossKV
         for l in 0..<L {
             linearForward(crossKV[l].p, ws.encoderOut.p, W + layout.decoder[l].crossAttention.k, m: B * te, k: d, n: 2 * inner)
         }
-        let x = FloatBuffer(B * d), norm = FloatBuffer(B * d), tmp = FloatBuffer(B * d)
-        let qkv = FloatBuffer(B * 3 * inner), attn = FloatBuffer(B * inner)
-        let h01 = FloatBuffer(B * 2 * ff), gated = FloatBuffer(B * ff)
-        let logits = FloatBuffer(B * V)
-        let scores = FloatBuffer(max(maxNewTokens, te))
-        let bias = FloatBuffer(H * maxNewTokens)
+        let x = buffers.x, norm = buffers.norm, tmp = buffers.tmp, qkv = buffers.qkv, attn = buffers.attn
+        let h01 = buffers.h01, gated = buffers.gated, logits = buffers.logits, scores = buffers.scores, bias = buffers.bias
         var tokens = [Int32](repeating: SpecialTokens.pad, count: B)
         var outputs = [[Int32]](repeating: [], count: B)
         var finished = [Bool](repeating: false, count: B)
@@ -162,7 +161,7 @@ extension T5Model {
             if allDone { break }
         }
         // The loops above only hold raw pointers; keep the buffers alive until here.
-        withExtendedLifetime((x, norm, tmp, qkv, attn, h01, gated, logits, scores, bias, selfK, selfV, crossKV)) {}
+        withExtendedLifetime(buffers) {}
         return outputs
     }
 }

@@ -6,6 +6,8 @@ final class Workspace {
     let b: Int, te: Int, td: Int
     /// Dropout masks of passes through this workspace (one workspace per thread).
     var rng = SplitMix64(seed: 0)
+    /// Greedy decoding's caches, reused from batch to batch (see DecodeBuffers).
+    var decodeBuffers: DecodeBuffers?
 
     struct EncoderLayer {
         let input, norm1, qkv, probs, attnOut, mid, norm2, h01, gated: FloatBuffer

@@ -26,6 +26,25 @@ final class PlanExpansionTests: XCTestCase {
           size: [a, b]
         """
 
+    func testSchedulerStartsTheLongestChainsFirst() throws {
+        let plan = try Planner.plan(try project.experiment(Self.sweepSpec))
+        let order = StagePriority.launchOrder(plan)
+        XCTAssertEqual(order.sorted(), Array(plan.stages.indices), "a permutation of the plan")
+        // Everything depends on the dataset; among trained cells the two-stream method on the
+        // larger size comes first and single-stream cells of the smaller size last.
+        XCTAssertEqual(plan.stages[order[0]].kind, .dataset)
+        let trains = order.map { plan.stages[$0] }.filter { $0.kind == .train }.compactMap(\.cell)
+        XCTAssertEqual(trains.first?.method, .distillStepByStep)
+        XCTAssertEqual(trains.first?.size, "b")
+        XCTAssertEqual(trains.last?.size, "a")
+        XCTAssertNotEqual(trains.last?.method, .distillStepByStep)
+        // Each evaluate follows its own train in rank (it is on that train stage's chain).
+        for (i, s) in plan.stages.enumerated() where s.kind == .evaluate {
+            let train = s.inputs.first { $0.role == "train" }!.index
+            XCTAssertLessThan(order.firstIndex(of: train)!, order.firstIndex(of: i)!)
+        }
+    }
+
     func testSweepExpansionCounts() throws {
         let e = try project.experiment(Self.sweepSpec)
         // 2 sizes × 4 fractions × 2 seeds = 16 per plain method; dsbs × 3 λ × 2 label sources.

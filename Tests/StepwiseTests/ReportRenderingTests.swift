@@ -110,4 +110,25 @@ final class ReportRenderingTests: XCTestCase {
         XCTAssertTrue(svg.contains(">tiny 13k</text>"), svg)
         XCTAssertTrue(svg.contains(">small 1.5M</text>"), svg)
     }
+
+    func testMaterializeReplacesStaleFiguresAndRendersPNGWhenItCan() throws {
+        let e = try experiment(claims: [])
+        let report = try ReportRenderer.render(experiment: e, inputs: .init(evaluations: evaluations), stageCosts: [])
+        let folder = try TemporaryFolder()
+        let stale = folder.url.appendingPathComponent("data-size-gone.svg")
+        try Data("<svg/>".utf8).write(to: stale)
+        let notes = folder.url.appendingPathComponent("notes.txt")  // not ours: left alone
+        try Data("mine".utf8).write(to: notes)
+        let out = try ReportRenderer.materialize(report, experiment: e, into: folder.url)
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: out.path))
+        XCTAssertTrue(names.isSuperset(of: report.files.keys))
+        XCTAssertFalse(names.contains("data-size-gone.svg"))
+        XCTAssertTrue(names.contains("notes.txt"))
+        if ReportRenderer.executableInPath("rsvg-convert") != nil {
+            let png = try Data(contentsOf: out.appendingPathComponent("data-size-tiny.png"))
+            XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "a PNG file")
+        } else {
+            print("note: rsvg-convert not installed; PNG rendering not exercised")
+        }
+    }
 }

@@ -85,6 +85,21 @@ final class SpecValidationTests: XCTestCase {
         XCTAssertTrue(found.first?.message.contains("does not apply to dataset kind `synthetic-arith`") ?? false)
     }
 
+    func testSyntheticMixIsCheckedAndOnlyChangesKeysWhenSet() throws {
+        let found = try issues(minimalSpec.replacingOccurrences(of: "seed: 1}", with: "seed: 1, operations: [1, 1], distractor_rate: 1.5}"))
+        XCTAssertEqual(found.map(\.path), ["dataset.operations", "dataset.distractor_rate"], "\(found)")
+        XCTAssertEqual(found.first?.line, 2)
+
+        let mixed = try project.experiment(minimalSpec.replacingOccurrences(of: "seed: 1}", with: "seed: 1, operations: [1, 1, 0], distractor_rate: 0}"))
+        XCTAssertEqual(mixed.dataset.operationWeights, [1, 1, 0])
+        XCTAssertEqual(mixed.dataset.distractorRate, 0)
+        // Unset, the dataset key is what it was before these keys existed (stores stay valid).
+        let plain = try project.experiment(minimalSpec)
+        XCTAssertNil(plain.dataset.operationWeights)
+        XCTAssertFalse(JSONValue(encoding: plain.dataset).canonical.contains("operation"))
+        XCTAssertNotEqual(try Planner.plan(mixed).stages[0].key, try Planner.plan(plain).stages[0].key)
+    }
+
     func testSweepOfUndeclaredMethod() throws {
         let found = try issues(minimalSpec + "\nsweep: {method: [standard_finetune, few_shot_cto]}\n")
         XCTAssertEqual(found.count, 2, "\(found)")

@@ -44,5 +44,19 @@ final class TrainPipelineTests: XCTestCase {
         let row = try JSONDecoder().decode(EvaluationArtifact.self, from: try XCTUnwrap(try store.payload(evaluation.key)))
         XCTAssertEqual(row.count, 16, "the whole test split, scored once")
         XCTAssertEqual(row.bestStep, summary.bestStep)
+        // The kept checkpoint is the first best validation score (selection on validation only).
+        let scores = summary.validationCurve.map { $0[1] }
+        let firstBest = summary.validationCurve[scores.firstIndex(of: scores.max()!)!][0]
+        XCTAssertEqual(summary.bestStep, Int(firstBest))
+
+        // Test predictions are computed once per cell: one evaluate start per cell, and a second
+        // run (or a report) starts nothing.
+        let cells = plan.stages.filter { $0.kind == .evaluate }
+        let starts = try store.startCounts()
+        XCTAssertEqual(cells.count, 2)
+        for stage in cells { XCTAssertEqual(starts[stage.key], 1, stage.label) }
+        let again = try CLI.run(["run", spec], cwd: project.root)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(try store.startCounts(), starts)
     }
 }

@@ -62,6 +62,7 @@ public final class Scheduler {
             stages[i].inputs.contains { board.state[$0.index] == .failed || board.state[$0.index] == .skipped }
         }
 
+        let launchOrder = StagePriority.launchOrder(plan)
         board.cond.lock()
         while true {
             // Skip what can no longer run (stages are in dependency order, so one pass suffices);
@@ -71,7 +72,7 @@ public final class Scheduler {
                 board.outcome.skipped.append(stages[i])
                 try? store.record(.skipped, run: runID, stage: stages[i], message: "an input failed")
             }
-            for i in stages.indices where board.running < jobs && ready(i) {
+            for i in launchOrder where board.running < jobs && ready(i) {
                 let stage = stages[i]
                 if board.finishedKeys.contains(stage.key) { board.state[i] = .done; continue }  // same key twice in a plan
                 board.state[i] = .running

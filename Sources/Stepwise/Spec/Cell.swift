@@ -1,3 +1,4 @@
+import Foundation
 /// One trained point of the comparison: a (method, size, data fraction, λ, label source, seed).
 public struct Cell: Codable, Hashable, Sendable {
     public var method: MethodKind
@@ -57,4 +58,12 @@ extension Experiment {
 
     public var includesTeacherRow: Bool { sweep.methods.contains(.fewShotCoT) }
     public var needsTeacher: Bool { sweep.methods.contains { $0.usesTeacher } }
+}
+
+extension Stage {
+    /// The sweep cell of a train or evaluate stage (its `cell` param); nil for other kinds.
+    public var cell: Cell? {
+        guard let json = params["cell"], let data = try? ArtifactCodec.encode(json) else { return nil }
+        return try? JSONDecoder.snakeCase.decode(Cell.self, from: data)
+    }
 }

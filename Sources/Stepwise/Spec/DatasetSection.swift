@@ -5,7 +5,7 @@ import Yams
 enum DatasetSection {
     static let commonKeys = ["kind", "metric"]
     static let keysByKind: [DatasetKind: [String]] = [
-        .syntheticArith: ["train_size", "valid_size", "test_size", "seed"],
+        .syntheticArith: ["train_size", "valid_size", "test_size", "seed", "operations", "distractor_rate"],
         .svamp: ["path"], .cqa: ["path"], .esnli: ["path"], .anli1: ["path"],
         .jsonl: ["train", "valid", "test", "input_field", "label_field", "rationale_field"],
     ]
@@ -30,6 +30,23 @@ enum DatasetSection {
             spec.validSize = f.int("valid_size", min: 1) ?? 200
             spec.testSize = f.int("test_size", min: 1) ?? 500
             spec.seed = f.int("seed") ?? 0
+            // The difficulty mix; unset keeps the generator's default (and the stage key unchanged).
+            if let items = f.intList("operations") {
+                let w = items.map(\.1)
+                if items.count != 3 || w.contains(where: { $0 < 0 }) || w.allSatisfy({ $0 == 0 }) {
+                    reader.fail(f.value("operations"), f.path("operations"),
+                                "expected three relative weights ≥ 0 for problems with 1, 2 and 3 operations, e.g. [4, 4, 2], not all 0")
+                } else {
+                    spec.operationWeights = w
+                }
+            }
+            if let r = f.double("distractor_rate") {
+                if r < 0 || r > 1 {
+                    reader.fail(f.value("distractor_rate"), f.path("distractor_rate"), "expected a share in [0, 1], found \(r)")
+                } else {
+                    spec.distractorRate = r
+                }
+            }
         case .svamp, .cqa, .esnli, .anli1:
             spec.path = f.string("path", required: true, what: "the folder holding \(kindName)_{train,valid,test}.json")
             if let p = spec.path {

@@ -39,6 +39,10 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
     public var validSize: Int?
     public var testSize: Int?
     public var seed: Int?
+    /// Relative weights of problems with 1, 2 and 3 operations (nil = the generator's default).
+    public var operationWeights: [Int]?
+    /// Share of problems with an unused number in the story (nil = the generator's default).
+    public var distractorRate: Double?
     // paper datasets
     public var path: String?
     // jsonl

@@ -7,8 +7,13 @@ enum DatasetStage {
         let splits: DatasetSplits
         switch spec.kind {
         case .syntheticArith:
+            var mix = SyntheticArith.Mix.standard
+            if let w = spec.operationWeights, w.count == 3 {
+                mix.oneOperation = w[0]; mix.twoOperations = w[1]; mix.threeOperations = w[2]
+            }
+            if let r = spec.distractorRate { mix.distractorRate = r }
             splits = SyntheticArith.splits(train: spec.trainSize ?? 2000, valid: spec.validSize ?? 200,
-                                           test: spec.testSize ?? 500, seed: UInt64(spec.seed ?? 0))
+                                           test: spec.testSize ?? 500, seed: UInt64(spec.seed ?? 0), mix: mix)
         case .svamp, .cqa, .esnli, .anli1:
             let paper = PaperDataset(rawValue: spec.kind.rawValue)!
             splits = try PaperDatasetLoader.load(paper, directory: ctx.experiment.resolve(spec.path ?? "").path)

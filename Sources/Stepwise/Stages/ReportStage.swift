@@ -108,6 +108,40 @@ public enum ReportRenderer {
         for (name, text) in report.files {
             try Data(text.utf8).write(to: out.appendingPathComponent(name), options: .atomic)
         }
+        // Figures of an earlier layout (a size or fraction no longer in the sweep) would sit next
+        // to the new ones looking current; remove our own figure files that this report lacks.
+        let current = Set(report.files.keys)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
+        where isFigureFile(name) && !current.contains(name) && !current.contains(svgName(ofPNG: name)) {
+            try? FileManager.default.removeItem(at: out.appendingPathComponent(name))
+        }
+        // PNG copies for viewers without SVG support, when a renderer is installed. They are
+        // derived files (renderer-dependent bytes), so they live only in Results/, not the store.
+        if let renderer = executableInPath("rsvg-convert") {
+            for name in report.files.keys where name.hasSuffix(".svg") {
+                let svg = out.appendingPathComponent(name)
+                let process = Process()
+                process.executableURL = renderer
+                process.arguments = ["--zoom", "2", "-o", svg.deletingPathExtension().appendingPathExtension("png").path, svg.path]
+                process.standardError = FileHandle.nullDevice
+                try? process.run()
+                process.waitUntilExit()
+            }
+        }
         return out
+    }
+
+    static func isFigureFile(_ name: String) -> Bool {
+        (name.hasPrefix("data-size-") || name.hasPrefix("model-size-")) && (name.hasSuffix(".svg") || name.hasSuffix(".png"))
+    }
+
+    static func svgName(ofPNG name: String) -> String {
+        name.hasSuffix(".png") ? String(name.dropLast(4)) + ".svg" : name
+    }
+
+    static func executableInPath(_ tool: String) -> URL? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { URL(fileURLWithPath: String($0)).appendingPathComponent(tool) }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 }

@@ -25,10 +25,7 @@ public struct StageContext {
     }
 
     /// The sweep cell of a train or evaluate stage (its `cell` param).
-    public var cell: Cell? {
-        guard let json = stage.params["cell"], let data = try? ArtifactCodec.encode(json) else { return nil }
-        return try? JSONDecoder.snakeCase.decode(Cell.self, from: data)
-    }
+    public var cell: Cell? { stage.cell }
 
     /// Inputs whose roles are not fixed names (the report's evaluations), in plan order.
     public func inputs<T: Decodable>(except roles: Set<String>, as type: T.Type) throws -> [(String, T)] {

@@ -56,7 +56,11 @@ enum TrainStage {
         guard let cell = ctx.cell, let size = e.student.size(named: cell.size) else {
             throw StepwiseError("\(ctx.stage.label): malformed params")
         }
-        let splits = try ctx.input("dataset", as: DatasetSplits.self)
+        // Training sees train and valid only: the test split is dropped before anything else, so
+        // nothing in this stage can score test or select a checkpoint on it (the paper's code
+        // evaluated on test every 250 steps; we do not). `evaluate` scores test once.
+        var splits = try ctx.input("dataset", as: DatasetSplits.self)
+        splits.test = []
         let subset = Set(try ctx.input("subsample", as: SubsampleStage.Artifact.self).ids)
         let tokenizer = try TokenizerStage.load(try ctx.data("tokenizer"))
         let annotations = ctx.inputs["annotate_train"] != nil ? try ctx.input("annotate_train", as: AnnotationArtifact.self).byID() : [:]
