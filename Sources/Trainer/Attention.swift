@@ -19,7 +19,8 @@ enum Attention {
     static func forward(out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                         q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldkv: Int,
                         bias: UnsafePointer<Float>?, keyMask: UnsafePointer<Float>?, causal: Bool,
-                        queryOffset: Int = 0, shape s: AttentionShape) {
+                        queryOffset: Int = 0, dropout: (mask: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>)? = nil,
+                        shape s: AttentionShape) {
         let tq = s.tq, tk = s.tk
         for b in 0..<s.batch {
             for h in 0..<s.heads {
@@ -35,7 +36,14 @@ enum Attention {
                     softmaxRow(p + i * tk, bias: hb.map { $0 + i * tk }, mask: mask,
                                limit: causal ? min(tk, i + queryOffset + 1) : tk, count: tk)
                 }
-                sgemm(transA: false, transB: false, m: tq, n: s.dk, k: tk, p, lda: tk, vb, ldb: ldkv,
+                // T5 drops attention weights after the softmax; `probs` keeps them undropped
+                // (the softmax backward needs them) and the values are weighted by the dropped copy.
+                var weights = UnsafePointer(p)
+                if let (mask, scratch) = dropout {
+                    multiply(scratch, p, mask + (b * s.heads + h) * tq * tk, tq * tk)
+                    weights = UnsafePointer(scratch)
+                }
+                sgemm(transA: false, transB: false, m: tq, n: s.dk, k: tk, weights, lda: tk, vb, ldb: ldkv,
                       beta: 0, out + b * tq * s.inner + h * s.dk, ldc: s.inner)
             }
         }
@@ -102,17 +110,26 @@ enum Attention {
                          dv: UnsafeMutablePointer<Float>, ldkv: Int, dbias: UnsafeMutablePointer<Float>?,
                          dout: UnsafePointer<Float>, probs: UnsafePointer<Float>,
                          q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                         dprobs: UnsafeMutablePointer<Float>, shape s: AttentionShape) {
+                         dprobs: UnsafeMutablePointer<Float>,
+                         dropout: (mask: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>)? = nil,
+                         shape s: AttentionShape) {
         let tq = s.tq, tk = s.tk
         for b in 0..<s.batch {
             for h in 0..<s.heads {
                 let p = probs + (b * s.heads + h) * tq * tk
                 let off = h * s.dk
                 let dob = dout + b * tq * s.inner + off
-                // dP = dO · Vᵀ ; dV = Pᵀ · dO
+                // dP = dO · Vᵀ ; dV = Pᵀ · dO (P as the forward used it: dropped out, if dropout)
                 sgemm(transA: false, transB: true, m: tq, n: tk, k: s.dk, dob, lda: s.inner,
                       v + b * tk * ldkv + off, ldb: ldkv, beta: 0, dprobs, ldc: tk)
-                sgemm(transA: true, transB: false, m: tk, n: s.dk, k: tq, p, lda: tk, dob, ldb: s.inner,
+                var weights = p
+                if let (mask, scratch) = dropout {
+                    let m = mask + (b * s.heads + h) * tq * tk
+                    multiply(scratch, p, m, tq * tk)
+                    weights = UnsafePointer(scratch)
+                    multiply(dprobs, dprobs, m, tq * tk)  // through the dropout to the softmax output
+                }
+                sgemm(transA: true, transB: false, m: tk, n: s.dk, k: tq, weights, lda: tk, dob, ldb: s.inner,
                       beta: 0, dv + b * tk * ldkv + off, ldc: ldkv)
                 // Softmax backward: dS = P ⊙ (dP − Σ_j dP·P).
                 for i in 0..<tq {

@@ -2,7 +2,8 @@ import Foundation
 
 /// T5 v1.1 feed-forward (T5DenseGatedActDense): y = (gelu(x W0ᵀ) ⊙ x W1ᵀ) Woᵀ with the tanh
 /// approximation of GELU ("gelu_new"). wi_0 and wi_1 are adjacent in the parameter buffer, so
-/// one sgemm with n = 2·d_ff produces both halves side by side: h[row] = [h0 | h1].
+/// one sgemm with n = 2·d_ff produces both halves side by side: h[row] = [h0 | h1]. In
+/// training, dropout applies to the gated hidden before `wo` (as in transformers).
 enum GatedGELU {
     static let c0: Float = 0.7978845608028654  // sqrt(2/π)
     static let c1: Float = 0.044715
@@ -19,7 +20,8 @@ enum GatedGELU {
     /// h01: [rows, 2·dff] scratch (kept for backward), gated: [rows, dff] (kept), out: [rows, d].
     static func forward(out: UnsafeMutablePointer<Float>, h01: UnsafeMutablePointer<Float>,
                         gated: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
-                        wi: UnsafePointer<Float>, wo: UnsafePointer<Float>, rows: Int, d: Int, dff: Int) {
+                        wi: UnsafePointer<Float>, wo: UnsafePointer<Float>, rows: Int, d: Int, dff: Int,
+                        dropMask: UnsafePointer<Float>? = nil) {
         linearForward(h01, x, wi, m: rows, k: d, n: 2 * dff)
         let half = SIMD8<Float>(repeating: 0.5)
         for r in 0..<rows {
@@ -34,6 +36,8 @@ enum GatedGELU {
             }
             while i < dff { g[i] = gelu(h0[i]) * h1[i]; i += 1 }
         }
+        // T5 drops the gated hidden before `wo`; `gated` keeps the dropped values (wo's gradient uses them).
+        if let dropMask { multiply(gated, gated, dropMask, rows * dff) }
         linearForward(out, gated, wo, m: rows, k: dff, n: d)
     }
 
@@ -42,9 +46,10 @@ enum GatedGELU {
                          dout: UnsafePointer<Float>, x: UnsafePointer<Float>, h01: UnsafePointer<Float>,
                          gated: UnsafePointer<Float>, wi: UnsafePointer<Float>, wo: UnsafePointer<Float>,
                          dgated: UnsafeMutablePointer<Float>, dh01: UnsafeMutablePointer<Float>,
-                         rows: Int, d: Int, dff: Int) {
+                         rows: Int, d: Int, dff: Int, dropMask: UnsafePointer<Float>? = nil) {
         linearBackwardWeight(dwo, dout, gated, m: rows, k: dff, n: d)
         linearBackwardInput(dgated, dout, wo, m: rows, k: dff, n: d, accumulate: false)
+        if let dropMask { multiply(dgated, dgated, dropMask, rows * dff) }
         let half = SIMD8<Float>(repeating: 0.5)
         for r in 0..<rows {
             let h0 = h01 + r * 2 * dff, h1 = h0 + dff, dg = dgated + r * dff

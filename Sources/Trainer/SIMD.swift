@@ -33,6 +33,13 @@
     while i < n { y[i] += x[i]; i += 1 }
 }
 
+/// out[i] = a[i] · b[i] (out may be a or b).
+@inline(__always) func multiply(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 8 <= n { store8(out + i, load8(a + i) * load8(b + i)); i += 8 }
+    while i < n { out[i] = a[i] * b[i]; i += 1 }
+}
+
 /// Σ x[i]².
 @inline(__always) func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Float { dot(x, x, n) }
 

@@ -163,6 +163,16 @@ public final class T5Model {
             Dropout.fillMask(m, count: n, rate: c.dropoutRate, rng: &ws.rng)
             Dropout.apply(x, mask: m.p, count: n)
         }
+        /// A new mask of n values for a dropout applied inside a layer (nil when not dropping).
+        func freshMask(_ mask: FloatBuffer?, _ n: Int) -> UnsafePointer<Float>? {
+            guard drop, let m = mask else { return nil }
+            Dropout.fillMask(m, count: n, rate: c.dropoutRate, rng: &ws.rng)
+            return UnsafePointer(m.p)
+        }
+        func probsDropout(_ mask: FloatBuffer?, _ n: Int) -> (mask: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>)? {
+            guard let m = freshMask(mask, n), let scratch = ws.droppedProbs else { return nil }
+            return (m, scratch.p)
+        }
         let encShape = AttentionShape(batch: batch.size, tq: batch.encoderLength, tk: batch.encoderLength,
                                       heads: c.numHeads, dk: c.dKv)
         let encIn = ws.encoder.first?.input ?? ws.encoderResidual
@@ -182,13 +192,13 @@ public final class T5Model {
             }
             Attention.forward(out: L.attnOut.p, probs: L.probs.p, q: L.qkv.p, ldq: 3 * inner, k: L.qkv.p + inner,
                               v: L.qkv.p + 2 * inner, ldkv: 3 * inner, bias: ws.encoderBias.p, keyMask: mask,
-                              causal: false, shape: encShape)
+                              causal: false, dropout: probsDropout(L.probsDrop, encShape.probsCount), shape: encShape)
             linearForward(ws.tmp.p, L.attnOut.p, W + P.attention.o, m: re, k: inner, n: d)
             dropout(ws.tmp.p, L.drop1, re * d)
             residualAdd(L.mid.p, L.input.p, ws.tmp.p, re * d)
             RMSNorm.forward(out: L.norm2.p, rstd: L.rstd2.p, x: L.mid.p, weight: W + P.feedForwardNorm, rows: re, dim: d, eps: eps)
             GatedGELU.forward(out: ws.tmp.p, h01: L.h01.p, gated: L.gated.p, x: L.norm2.p, wi: W + P.feedForward.wi0,
-                              wo: W + P.feedForward.wo, rows: re, d: d, dff: ff)
+                              wo: W + P.feedForward.wo, rows: re, d: d, dff: ff, dropMask: freshMask(L.hiddenDrop, re * ff))
             dropout(ws.tmp.p, L.drop2, re * d)
             residualAdd(next.p, L.mid.p, ws.tmp.p, re * d)
         }
@@ -207,6 +217,16 @@ public final class T5Model {
             guard drop, let m = mask else { return }
             Dropout.fillMask(m, count: n, rate: c.dropoutRate, rng: &ws.rng)
             Dropout.apply(x, mask: m.p, count: n)
+        }
+        /// A new mask of n values for a dropout applied inside a layer (nil when not dropping).
+        func freshMask(_ mask: FloatBuffer?, _ n: Int) -> UnsafePointer<Float>? {
+            guard drop, let m = mask else { return nil }
+            Dropout.fillMask(m, count: n, rate: c.dropoutRate, rng: &ws.rng)
+            return UnsafePointer(m.p)
+        }
+        func probsDropout(_ mask: FloatBuffer?, _ n: Int) -> (mask: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>)? {
+            guard let m = freshMask(mask, n), let scratch = ws.droppedProbs else { return nil }
+            return (m, scratch.p)
         }
         let selfShape = AttentionShape(batch: batch.size, tq: batch.decoderLength, tk: batch.decoderLength,
                                        heads: c.numHeads, dk: c.dKv)
@@ -230,7 +250,7 @@ public final class T5Model {
             }
             Attention.forward(out: L.attnOut.p, probs: L.probs.p, q: L.qkv.p, ldq: 3 * inner, k: L.qkv.p + inner,
                               v: L.qkv.p + 2 * inner, ldkv: 3 * inner, bias: ws.decoderBias.p, keyMask: nil,
-                              causal: true, shape: selfShape)
+                              causal: true, dropout: probsDropout(L.probsDrop, selfShape.probsCount), shape: selfShape)
             linearForward(ws.tmp.p, L.attnOut.p, W + P.selfAttention.o, m: rd, k: inner, n: d)
             dropout(ws.tmp.p, L.drop1, rd * d)
             residualAdd(L.mid1.p, L.input.p, ws.tmp.p, rd * d)
@@ -240,14 +260,14 @@ public final class T5Model {
             linearForward(L.crossKV.p, ws.encoderOut.p, W + P.crossAttention.k, m: re, k: d, n: 2 * inner)
             Attention.forward(out: L.crossOut.p, probs: L.crossProbs.p, q: L.crossQ.p, ldq: inner, k: L.crossKV.p,
                               v: L.crossKV.p + inner, ldkv: 2 * inner, bias: nil, keyMask: mask, causal: false,
-                              shape: crossShape)
+                              dropout: probsDropout(L.crossProbsDrop, crossShape.probsCount), shape: crossShape)
             linearForward(ws.tmp.p, L.crossOut.p, W + P.crossAttention.o, m: rd, k: inner, n: d)
             dropout(ws.tmp.p, L.drop2, rd * d)
             residualAdd(L.mid2.p, L.mid1.p, ws.tmp.p, rd * d)
             // feed-forward
             RMSNorm.forward(out: L.norm3.p, rstd: L.rstd3.p, x: L.mid2.p, weight: W + P.feedForwardNorm, rows: rd, dim: d, eps: eps)
             GatedGELU.forward(out: ws.tmp.p, h01: L.h01.p, gated: L.gated.p, x: L.norm3.p, wi: W + P.feedForward.wi0,
-                              wo: W + P.feedForward.wo, rows: rd, d: d, dff: ff)
+                              wo: W + P.feedForward.wo, rows: rd, d: d, dff: ff, dropMask: freshMask(L.hiddenDrop, rd * ff))
             dropout(ws.tmp.p, L.drop3, rd * d)
             residualAdd(next.p, L.mid2.p, ws.tmp.p, rd * d)
         }
@@ -268,6 +288,12 @@ public final class T5Model {
         func undrop(_ x: UnsafeMutablePointer<Float>, _ mask: FloatBuffer?, _ n: Int) {
             guard drop, let m = mask else { return }
             Dropout.apply(x, mask: m.p, count: n)
+        }
+        /// The forward pass's mask of a dropout inside a layer (nil when not dropping).
+        func usedMask(_ mask: FloatBuffer?) -> UnsafePointer<Float>? { drop ? mask.map { UnsafePointer($0.p) } : nil }
+        func probsDropout(_ mask: FloatBuffer?) -> (mask: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>)? {
+            guard let m = usedMask(mask), let scratch = ws.droppedProbs else { return nil }
+            return (m, scratch.p)
         }
         let selfShape = AttentionShape(batch: batch.size, tq: batch.decoderLength, tk: batch.decoderLength,
                                        heads: c.numHeads, dk: c.dKv)
@@ -294,7 +320,8 @@ public final class T5Model {
             (ws.dnorm.p).update(repeating: 0, count: rd * d)
             GatedGELU.backward(dx: ws.dnorm.p, dwi: G + P.feedForward.wi0, dwo: G + P.feedForward.wo, dout: ws.tmp.p,
                                x: L.norm3.p, h01: L.h01.p, gated: L.gated.p, wi: W + P.feedForward.wi0,
-                               wo: W + P.feedForward.wo, dgated: ws.dgated.p, dh01: ws.dh01.p, rows: rd, d: d, dff: ff)
+                               wo: W + P.feedForward.wo, dgated: ws.dgated.p, dh01: ws.dh01.p, rows: rd, d: d, dff: ff,
+                               dropMask: usedMask(L.hiddenDrop))
             RMSNorm.backward(dx: ws.dres.p, dweight: G + P.feedForwardNorm, dout: ws.dnorm.p, x: L.mid2.p,
                              rstd: L.rstd3.p, weight: W + P.feedForwardNorm, rows: rd, dim: d)
             // cross-attention
@@ -305,7 +332,8 @@ public final class T5Model {
             linearBackwardInput(ws.dAttn.p, ws.tmp.p, W + X.o, m: rd, k: inner, n: d, accumulate: false)
             Attention.backward(dq: ws.dcq.p, ldq: inner, dk: ws.dckv.p, dv: ws.dckv.p + inner, ldkv: 2 * inner, dbias: nil,
                                dout: ws.dAttn.p, probs: L.crossProbs.p, q: L.crossQ.p, k: L.crossKV.p,
-                               v: L.crossKV.p + inner, dprobs: ws.dprobs.p, shape: crossShape)
+                               v: L.crossKV.p + inner, dprobs: ws.dprobs.p, dropout: probsDropout(L.crossProbsDrop),
+                               shape: crossShape)
             linearBackwardWeight(G + X.q, ws.dcq.p, L.norm2.p, m: rd, k: d, n: inner)
             linearBackwardInput(ws.dnorm.p, ws.dcq.p, W + X.q, m: rd, k: d, n: inner, accumulate: false)
             linearBackwardWeight(G + X.k, ws.dckv.p, ws.encoderOut.p, m: re, k: d, n: 2 * inner)
@@ -320,7 +348,8 @@ public final class T5Model {
             linearBackwardInput(ws.dAttn.p, ws.tmp.p, W + S.o, m: rd, k: inner, n: d, accumulate: false)
             Attention.backward(dq: ws.dqkv.p, ldq: 3 * inner, dk: ws.dqkv.p + inner, dv: ws.dqkv.p + 2 * inner, ldkv: 3 * inner,
                                dbias: ws.dDecoderBias.p, dout: ws.dAttn.p, probs: L.probs.p, q: L.qkv.p,
-                               k: L.qkv.p + inner, v: L.qkv.p + 2 * inner, dprobs: ws.dprobs.p, shape: selfShape)
+                               k: L.qkv.p + inner, v: L.qkv.p + 2 * inner, dprobs: ws.dprobs.p,
+                               dropout: probsDropout(L.probsDrop), shape: selfShape)
             linearBackwardWeight(G + S.q, ws.dqkv.p, L.norm1.p, m: rd, k: d, n: 3 * inner)
             linearBackwardInput(ws.dnorm.p, ws.dqkv.p, W + S.q, m: rd, k: d, n: 3 * inner, accumulate: false)
             RMSNorm.backward(dx: ws.dres.p, dweight: G + P.selfAttentionNorm, dout: ws.dnorm.p, x: L.input.p,
@@ -349,7 +378,8 @@ public final class T5Model {
             ws.dnorm.p.update(repeating: 0, count: re * d)
             GatedGELU.backward(dx: ws.dnorm.p, dwi: G + P.feedForward.wi0, dwo: G + P.feedForward.wo, dout: ws.tmp.p,
                                x: L.norm2.p, h01: L.h01.p, gated: L.gated.p, wi: W + P.feedForward.wi0,
-                               wo: W + P.feedForward.wo, dgated: ws.dgated.p, dh01: ws.dh01.p, rows: re, d: d, dff: ff)
+                               wo: W + P.feedForward.wo, dgated: ws.dgated.p, dh01: ws.dh01.p, rows: re, d: d, dff: ff,
+                               dropMask: usedMask(L.hiddenDrop))
             RMSNorm.backward(dx: ws.dres.p, dweight: G + P.feedForwardNorm, dout: ws.dnorm.p, x: L.mid.p,
                              rstd: L.rstd2.p, weight: W + P.feedForwardNorm, rows: re, dim: d)
             ws.tmp.p.update(from: ws.dres.p, count: re * d)
@@ -359,7 +389,8 @@ public final class T5Model {
             linearBackwardInput(ws.dAttn.p, ws.tmp.p, W + S.o, m: re, k: inner, n: d, accumulate: false)
             Attention.backward(dq: ws.dqkv.p, ldq: 3 * inner, dk: ws.dqkv.p + inner, dv: ws.dqkv.p + 2 * inner, ldkv: 3 * inner,
                                dbias: ws.dEncoderBias.p, dout: ws.dAttn.p, probs: L.probs.p, q: L.qkv.p,
-                               k: L.qkv.p + inner, v: L.qkv.p + 2 * inner, dprobs: ws.dprobs.p, shape: encShape)
+                               k: L.qkv.p + inner, v: L.qkv.p + 2 * inner, dprobs: ws.dprobs.p,
+                               dropout: probsDropout(L.probsDrop), shape: encShape)
             linearBackwardWeight(G + S.q, ws.dqkv.p, L.norm1.p, m: re, k: d, n: 3 * inner)
             linearBackwardInput(ws.dnorm.p, ws.dqkv.p, W + S.q, m: re, k: d, n: 3 * inner, accumulate: false)
             RMSNorm.backward(dx: ws.dres.p, dweight: G + P.attentionNorm, dout: ws.dnorm.p, x: L.input.p,

@@ -91,7 +91,6 @@ public final class Trainer {
             cursors = Array(repeating: 0, count: streams.count)
         }
         let start = Date()
-        model.zeroGradients()
         var losses: [Float] = []
         var tokens = 0
         let shards = options.dataParallel ? max(1, min(options.threads, options.batchSize / 4)) : 1
@@ -99,7 +98,10 @@ public final class Trainer {
             shardGrads = (1..<shards).map { _ in FloatBuffer(model.store.count) }
             shardWorkspaces = Array(repeating: nil, count: shards)
         }
-        for g in shardGrads { g.zero() }
+        let zeroThreads = options.dataParallel ? options.threads : 1
+        for g in [model.store.grads] + shardGrads {
+            forEachChunk(count: g.count, threads: zeroThreads) { r in (g.p + r.lowerBound).update(repeating: 0, count: r.count) }
+        }
         for (s, stream) in streams.enumerated() {
             let idx = nextIndices(stream: s, count: stream.inputs.count)
             let whole = Batch(inputs: idx.map { stream.inputs[$0] }, targets: idx.map { stream.targets[$0] },
@@ -144,11 +146,15 @@ public final class Trainer {
             setThreads(options.threads)
             losses.append(partLosses.reduce(0, +))
         }
-        for g in shardGrads { addInPlace(model.store.grads.p, g.p, g.count) }
-        let norm = clipGradientNorm(model.store.grads, maxNorm: options.clipNorm)
+        // The passes over all parameters (shard sum + norm, then AdamW with the clipping factor
+        // folded in) run on every thread: each is memory-bound and would otherwise leave the
+        // other threads idle. Results do not depend on how the chunks are split.
+        let tailThreads = options.dataParallel ? options.threads : 1
+        let norm = reduceGradients(model.store.grads, adding: shardGrads, threads: tailThreads)
         let lr = options.schedule.rate(step: step, totalSteps: options.steps, warmupSteps: options.warmupSteps,
                                        peak: options.learningRate)
-        optimizer.update(params: model.store.values, grads: model.store.grads, learningRate: lr)
+        optimizer.update(params: model.store.values, grads: model.store.grads, learningRate: lr,
+                         gradScale: clipScale(norm: norm, maxNorm: options.clipNorm), threads: tailThreads)
         step += 1
         let seconds = Date().timeIntervalSince(start)
         return TrainingProgress(step: step, lossPerStream: losses, tokensPerSecond: Double(tokens) / max(seconds, 1e-9),

@@ -1,4 +1,6 @@
 /// Bumped whenever a change to the trainer can change a trained artifact; the train stage puts it in its key.
+/// 2: softmax sums in SIMD lanes (different rounding from the scalar sum of version 1); dropout
+///    also on attention probabilities and the gated feed-forward hidden, as transformers' T5.
 public enum TrainerVersion {
-    public static let current = 1
+    public static let current = 2
 }

@@ -13,12 +13,16 @@ final class Workspace {
         let input, norm1, qkv, probs, attnOut, mid, norm2, h01, gated: FloatBuffer
         let rstd1, rstd2: FloatBuffer
         let drop1, drop2: FloatBuffer?
+        /// Dropout of the attention probabilities [B, H, te, te] and of the gated hidden [re, d_ff].
+        let probsDrop, hiddenDrop: FloatBuffer?
     }
     struct DecoderLayer {
         let input, norm1, qkv, probs, attnOut, mid1, norm2, crossQ, crossKV, crossProbs, crossOut, mid2,
             norm3, h01, gated: FloatBuffer
         let rstd1, rstd2, rstd3: FloatBuffer
         let drop1, drop2, drop3: FloatBuffer?
+        /// Dropout of the self- and cross-attention probabilities and of the gated hidden.
+        let probsDrop, crossProbsDrop, hiddenDrop: FloatBuffer?
     }
 
     var encoder: [EncoderLayer] = []
@@ -30,6 +34,8 @@ final class Workspace {
     let encoderBias, decoderBias, dEncoderBias, dDecoderBias: FloatBuffer
     // Scratch for the backward pass (and the sublayer outputs in the forward pass).
     let tmp, dres, dnorm, dAttn, dqkv, dprobs, dgated, dh01, dEnc, dcq, dckv: FloatBuffer
+    /// One (batch, head) block of dropped-out attention probabilities (forward and backward).
+    let droppedProbs: FloatBuffer?
 
     func fits(_ batch: Batch) -> Bool {
         batch.size <= b && batch.encoderLength <= te && batch.decoderLength <= td
@@ -47,7 +53,8 @@ final class Workspace {
         for _ in 0..<c.numLayers {
             encoder.append(EncoderLayer(input: f(re * d), norm1: f(re * d), qkv: f(re * 3 * inner), probs: f(b * H * te * te),
                                         attnOut: f(re * inner), mid: f(re * d), norm2: f(re * d), h01: f(re * 2 * ff),
-                                        gated: f(re * ff), rstd1: f(re), rstd2: f(re), drop1: fd(re * d), drop2: fd(re * d)))
+                                        gated: f(re * ff), rstd1: f(re), rstd2: f(re), drop1: fd(re * d), drop2: fd(re * d),
+                                        probsDrop: fd(b * H * te * te), hiddenDrop: fd(re * ff)))
         }
         for _ in 0..<c.numDecoderLayers {
             decoder.append(DecoderLayer(input: f(rd * d), norm1: f(rd * d), qkv: f(rd * 3 * inner), probs: f(b * H * td * td),
@@ -55,7 +62,8 @@ final class Workspace {
                                         crossKV: f(re * 2 * inner), crossProbs: f(b * H * td * te), crossOut: f(rd * inner),
                                         mid2: f(rd * d), norm3: f(rd * d), h01: f(rd * 2 * ff), gated: f(rd * ff),
                                         rstd1: f(rd), rstd2: f(rd), rstd3: f(rd),
-                                        drop1: fd(rd * d), drop2: fd(rd * d), drop3: fd(rd * d)))
+                                        drop1: fd(rd * d), drop2: fd(rd * d), drop3: fd(rd * d),
+                                        probsDrop: fd(b * H * td * td), crossProbsDrop: fd(b * H * td * te), hiddenDrop: fd(rd * ff)))
         }
         encoderResidual = f(re * d); encoderOut = f(re * d); encoderRstd = f(re)
         decoderResidual = f(rd * d); decoderOut = f(rd * d); decoderRstd = f(rd)
@@ -69,5 +77,6 @@ final class Workspace {
         tmp = f(rows * d); dres = g(rows * d); dnorm = g(rows * d); dAttn = g(rows * inner)
         dqkv = g(rows * 3 * inner); dprobs = g(max(te, td) * max(te, td)); dgated = g(rows * ff)
         dh01 = g(rows * 2 * ff); dEnc = g(re * d); dcq = g(rd * inner); dckv = g(re * 2 * inner)
+        droppedProbs = fd(max(te, td) * max(te, td))
     }
 }
