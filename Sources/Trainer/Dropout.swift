@@ -14,3 +14,30 @@ enum Dropout {
         while i < count { x[i] *= mask[i]; i += 1 }
     }
 }
+
+/// The forward pass's dropout sites: each call draws a new mask from the workspace's generator
+/// into the given buffer (which the backward pass reads again), or does nothing when not training.
+struct ForwardDropout {
+    let enabled: Bool
+    let rate: Float
+    let workspace: Workspace
+
+    /// x ⊙= a new mask (dropout on an activation before the residual add, embeddings, final norms).
+    func callAsFunction(_ x: UnsafeMutablePointer<Float>, _ mask: FloatBuffer?, _ n: Int) {
+        guard let m = freshMask(mask, n) else { return }
+        Dropout.apply(x, mask: m, count: n)
+    }
+
+    /// A new mask of n values for a dropout applied inside a layer (nil when not dropping).
+    func freshMask(_ mask: FloatBuffer?, _ n: Int) -> UnsafePointer<Float>? {
+        guard enabled, let m = mask else { return nil }
+        Dropout.fillMask(m, count: n, rate: rate, rng: &workspace.rng)
+        return UnsafePointer(m.p)
+    }
+
+    /// A new mask for attention probabilities, with the scratch that holds one dropped block.
+    func probs(_ mask: FloatBuffer?, _ n: Int) -> (mask: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>)? {
+        guard let m = freshMask(mask, n), let scratch = workspace.droppedProbs else { return nil }
+        return (m, scratch.p)
+    }
+}

@@ -157,22 +157,7 @@ public final class T5Model {
         let c = config, W = store.values.p
         let d = c.dModel, inner = c.innerDim, ff = c.dFF, eps = c.layerNormEpsilon
         let re = batch.size * batch.encoderLength
-        let drop = training && c.dropoutRate > 0
-        func dropout(_ x: UnsafeMutablePointer<Float>, _ mask: FloatBuffer?, _ n: Int) {
-            guard drop, let m = mask else { return }
-            Dropout.fillMask(m, count: n, rate: c.dropoutRate, rng: &ws.rng)
-            Dropout.apply(x, mask: m.p, count: n)
-        }
-        /// A new mask of n values for a dropout applied inside a layer (nil when not dropping).
-        func freshMask(_ mask: FloatBuffer?, _ n: Int) -> UnsafePointer<Float>? {
-            guard drop, let m = mask else { return nil }
-            Dropout.fillMask(m, count: n, rate: c.dropoutRate, rng: &ws.rng)
-            return UnsafePointer(m.p)
-        }
-        func probsDropout(_ mask: FloatBuffer?, _ n: Int) -> (mask: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>)? {
-            guard let m = freshMask(mask, n), let scratch = ws.droppedProbs else { return nil }
-            return (m, scratch.p)
-        }
+        let dropout = ForwardDropout(enabled: training && c.dropoutRate > 0, rate: c.dropoutRate, workspace: ws)
         let encShape = AttentionShape(batch: batch.size, tq: batch.encoderLength, tk: batch.encoderLength,
                                       heads: c.numHeads, dk: c.dKv)
         let encIn = ws.encoder.first?.input ?? ws.encoderResidual
@@ -192,13 +177,13 @@ public final class T5Model {
             }
             Attention.forward(out: L.attnOut.p, probs: L.probs.p, q: L.qkv.p, ldq: 3 * inner, k: L.qkv.p + inner,
                               v: L.qkv.p + 2 * inner, ldkv: 3 * inner, bias: ws.encoderBias.p, keyMask: mask,
-                              causal: false, dropout: probsDropout(L.probsDrop, encShape.probsCount), shape: encShape)
+                              causal: false, dropout: dropout.probs(L.probsDrop, encShape.probsCount), shape: encShape)
             linearForward(ws.tmp.p, L.attnOut.p, W + P.attention.o, m: re, k: inner, n: d)
             dropout(ws.tmp.p, L.drop1, re * d)
             residualAdd(L.mid.p, L.input.p, ws.tmp.p, re * d)
             RMSNorm.forward(out: L.norm2.p, rstd: L.rstd2.p, x: L.mid.p, weight: W + P.feedForwardNorm, rows: re, dim: d, eps: eps)
             GatedGELU.forward(out: ws.tmp.p, h01: L.h01.p, gated: L.gated.p, x: L.norm2.p, wi: W + P.feedForward.wi0,
-                              wo: W + P.feedForward.wo, rows: re, d: d, dff: ff, dropMask: freshMask(L.hiddenDrop, re * ff))
+                              wo: W + P.feedForward.wo, rows: re, d: d, dff: ff, dropMask: dropout.freshMask(L.hiddenDrop, re * ff))
             dropout(ws.tmp.p, L.drop2, re * d)
             residualAdd(next.p, L.mid.p, ws.tmp.p, re * d)
         }
@@ -212,22 +197,7 @@ public final class T5Model {
         let c = config, W = store.values.p
         let d = c.dModel, inner = c.innerDim, ff = c.dFF, eps = c.layerNormEpsilon
         let re = batch.size * batch.encoderLength, rd = batch.size * batch.decoderLength
-        let drop = training && c.dropoutRate > 0
-        func dropout(_ x: UnsafeMutablePointer<Float>, _ mask: FloatBuffer?, _ n: Int) {
-            guard drop, let m = mask else { return }
-            Dropout.fillMask(m, count: n, rate: c.dropoutRate, rng: &ws.rng)
-            Dropout.apply(x, mask: m.p, count: n)
-        }
-        /// A new mask of n values for a dropout applied inside a layer (nil when not dropping).
-        func freshMask(_ mask: FloatBuffer?, _ n: Int) -> UnsafePointer<Float>? {
-            guard drop, let m = mask else { return nil }
-            Dropout.fillMask(m, count: n, rate: c.dropoutRate, rng: &ws.rng)
-            return UnsafePointer(m.p)
-        }
-        func probsDropout(_ mask: FloatBuffer?, _ n: Int) -> (mask: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>)? {
-            guard let m = freshMask(mask, n), let scratch = ws.droppedProbs else { return nil }
-            return (m, scratch.p)
-        }
+        let dropout = ForwardDropout(enabled: training && c.dropoutRate > 0, rate: c.dropoutRate, workspace: ws)
         let selfShape = AttentionShape(batch: batch.size, tq: batch.decoderLength, tk: batch.decoderLength,
                                        heads: c.numHeads, dk: c.dKv)
         let crossShape = AttentionShape(batch: batch.size, tq: batch.decoderLength, tk: batch.encoderLength,
@@ -250,7 +220,7 @@ public final class T5Model {
             }
             Attention.forward(out: L.attnOut.p, probs: L.probs.p, q: L.qkv.p, ldq: 3 * inner, k: L.qkv.p + inner,
                               v: L.qkv.p + 2 * inner, ldkv: 3 * inner, bias: ws.decoderBias.p, keyMask: nil,
-                              causal: true, dropout: probsDropout(L.probsDrop, selfShape.probsCount), shape: selfShape)
+                              causal: true, dropout: dropout.probs(L.probsDrop, selfShape.probsCount), shape: selfShape)
             linearForward(ws.tmp.p, L.attnOut.p, W + P.selfAttention.o, m: rd, k: inner, n: d)
             dropout(ws.tmp.p, L.drop1, rd * d)
             residualAdd(L.mid1.p, L.input.p, ws.tmp.p, rd * d)
@@ -260,14 +230,14 @@ public final class T5Model {
             linearForward(L.crossKV.p, ws.encoderOut.p, W + P.crossAttention.k, m: re, k: d, n: 2 * inner)
             Attention.forward(out: L.crossOut.p, probs: L.crossProbs.p, q: L.crossQ.p, ldq: inner, k: L.crossKV.p,
                               v: L.crossKV.p + inner, ldkv: 2 * inner, bias: nil, keyMask: mask, causal: false,
-                              dropout: probsDropout(L.crossProbsDrop, crossShape.probsCount), shape: crossShape)
+                              dropout: dropout.probs(L.crossProbsDrop, crossShape.probsCount), shape: crossShape)
             linearForward(ws.tmp.p, L.crossOut.p, W + P.crossAttention.o, m: rd, k: inner, n: d)
             dropout(ws.tmp.p, L.drop2, rd * d)
             residualAdd(L.mid2.p, L.mid1.p, ws.tmp.p, rd * d)
             // feed-forward
             RMSNorm.forward(out: L.norm3.p, rstd: L.rstd3.p, x: L.mid2.p, weight: W + P.feedForwardNorm, rows: rd, dim: d, eps: eps)
             GatedGELU.forward(out: ws.tmp.p, h01: L.h01.p, gated: L.gated.p, x: L.norm3.p, wi: W + P.feedForward.wi0,
-                              wo: W + P.feedForward.wo, rows: rd, d: d, dff: ff, dropMask: freshMask(L.hiddenDrop, rd * ff))
+                              wo: W + P.feedForward.wo, rows: rd, d: d, dff: ff, dropMask: dropout.freshMask(L.hiddenDrop, rd * ff))
             dropout(ws.tmp.p, L.drop3, rd * d)
             residualAdd(next.p, L.mid2.p, ws.tmp.p, rd * d)
         }

@@ -3,26 +3,39 @@ import XCTest
 
 /// The whole model's backward against finite differences, one tensor at a time.
 final class ModelGradientTests: XCTestCase {
-    func testWholeModelGradients() {
+    let inputs: [[Int32]] = [[5, 6, 7, 8, 9, 10, 11, 12, 1], [13, 14, 1], [4, 9, 22, 3, 1]]
+    let targets: [[Int32]] = [[7, 8, 1], [20, 21, 19, 18, 1], [2, 1]]
+
+    func model(dropout: Float, seed: UInt64) -> T5Model {
         setThreads(1)
         var config = T5Config(dModel: 16, dKv: 4, dFF: 24, numLayers: 2, numDecoderLayers: 2, numHeads: 3, vocabSize: 23,
-                              relativeAttentionNumBuckets: 8, relativeAttentionMaxDistance: 10, dropoutRate: 0)
+                              relativeAttentionNumBuckets: 8, relativeAttentionMaxDistance: 10, dropoutRate: dropout)
         config.layerNormEpsilon = 1e-6
-        let model = T5Model(config: config, seed: 11)
-        let inputs: [[Int32]] = [[5, 6, 7, 8, 9, 10, 11, 12, 1], [13, 14, 1], [4, 9, 22, 3, 1]]
-        let targets: [[Int32]] = [[7, 8, 1], [20, 21, 19, 18, 1], [2, 1]]
-        model.computeGradients(inputs: inputs, targets: targets, weight: 0.7)
+        return T5Model(config: config, seed: seed)
+    }
+
+    /// Worst relative error over every parameter tensor of `model`, whose current gradients are
+    /// the analytic ones for `loss`.
+    func worstError(_ model: T5Model, eps: Float, label: String, loss: () -> Double) -> Double {
         let store = model.store
-        func loss() -> Double { Double(model.evaluate(inputs: inputs, targets: targets).loss) * 0.7 }
+        let analytic = store.infos.map { model.gradient(named: $0.name)! }
         var worst = 0.0
-        for info in store.infos {
-            let g = model.gradient(named: info.name)!
+        for (info, g) in zip(store.infos, analytic) {
             let err = directionalGradientError(param: store.values.p + info.offset, count: info.count, analytic: g,
-                                               eps: 5e-2, loss: loss)
-            if err >= 1e-3 { print("gradient check \(info.name): relative error \(err)") }
+                                               eps: eps, loss: loss)
+            if err >= 1e-3 { print("\(label) \(info.name): relative error \(err)") }
             worst = max(worst, err)
         }
-        print("whole-model gradient check: worst relative error \(worst) over \(store.infos.count) tensors")
+        print("\(label): worst relative error \(worst) over \(store.infos.count) tensors")
+        return worst
+    }
+
+    func testWholeModelGradients() {
+        let model = model(dropout: 0, seed: 11)
+        model.computeGradients(inputs: inputs, targets: targets, weight: 0.7)
+        let worst = worstError(model, eps: 5e-2, label: "whole-model gradient check") {
+            Double(model.evaluate(inputs: inputs, targets: targets).loss) * 0.7
+        }
         XCTAssertLessThan(worst, 1e-3)
     }
 
@@ -32,30 +45,13 @@ final class ModelGradientTests: XCTestCase {
     /// scaling makes the loss more curved, so the step is smaller than without dropout (at 5e-2
     /// the finite differences themselves were off by ~1 %; at 2e-2 the worst error is ~3e-4).
     func testWholeModelGradientsWithDropout() {
-        setThreads(1)
-        var config = T5Config(dModel: 16, dKv: 4, dFF: 24, numLayers: 2, numDecoderLayers: 2, numHeads: 3, vocabSize: 23,
-                              relativeAttentionNumBuckets: 8, relativeAttentionMaxDistance: 10, dropoutRate: 0.3)
-        config.layerNormEpsilon = 1e-6
-        let model = T5Model(config: config, seed: 12)
-        let inputs: [[Int32]] = [[5, 6, 7, 8, 9, 10, 11, 12, 1], [13, 14, 1], [4, 9, 22, 3, 1]]
-        let targets: [[Int32]] = [[7, 8, 1], [20, 21, 19, 18, 1], [2, 1]]
+        let model = model(dropout: 0.3, seed: 12)
         func pass() -> Float {
             model.dropoutRNG = SplitMix64(seed: 99)
             return model.computeGradients(inputs: inputs, targets: targets, weight: 1, training: true)
         }
-        let lossWithDropout = pass()
-        XCTAssertNotEqual(lossWithDropout, model.evaluate(inputs: inputs, targets: targets).loss, "dropout changes the loss")
-        let store = model.store
-        let analytic = store.infos.map { model.gradient(named: $0.name)! }
-        func loss() -> Double { Double(pass()) }
-        var worst = 0.0
-        for (info, g) in zip(store.infos, analytic) {
-            let err = directionalGradientError(param: store.values.p + info.offset, count: info.count, analytic: g,
-                                               eps: 2e-2, loss: loss)
-            if err >= 1e-3 { print("gradient check with dropout \(info.name): relative error \(err)") }
-            worst = max(worst, err)
-        }
-        print("whole-model gradient check with dropout 0.3: worst relative error \(worst) over \(store.infos.count) tensors")
+        XCTAssertNotEqual(pass(), model.evaluate(inputs: inputs, targets: targets).loss, "dropout changes the loss")
+        let worst = worstError(model, eps: 2e-2, label: "whole-model gradient check with dropout 0.3") { Double(pass()) }
         XCTAssertLessThan(worst, 1e-3)
     }
 }
