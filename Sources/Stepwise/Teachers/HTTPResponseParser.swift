@@ -63,7 +63,8 @@ struct HTTPResponseParser {
     private(set) var keepAlive = false
 
     /// Ready for the next response on the same connection. Bytes the server sent beyond the
-    /// previous response (none, from a server that waits for the next request) are kept.
+    /// previous response (none, from a server that waits for the next request) are kept;
+    /// `feed([])` parses them.
     mutating func reset() {
         buffer.removeFirst(cursor)
         cursor = 0
