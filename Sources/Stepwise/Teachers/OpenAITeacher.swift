@@ -451,7 +451,8 @@ public final class OpenAITeacher: @unchecked Sendable {
     private func request(_ fullPrompt: String, key: String) async throws -> CachedTeacherResponse {
         let request = HTTPRequest(url: endpoint, headers: headers, body: body(fullPrompt), timeout: config.timeout)
 
-        var jitter = SeededRandom(seed: 0x5EED, key)
+        // Seeded by the key (hashing it is not free), only once a retry needs it.
+        var jitter: SeededRandom?
         var attempt = 0
         while true {
             attempt += 1
@@ -468,12 +469,13 @@ public final class OpenAITeacher: @unchecked Sendable {
                     throw OpenAITeacherError(message: "giving up: \(reason)", status: status, attempts: attempt)
                 }
                 record { $0.retries += 1 }
+                if jitter == nil { jitter = SeededRandom(seed: 0x5EED, key) }
                 let delay: Double
                 if let retryAfter {
-                    delay = min(retryAfter, config.maxBackoff) + jitter.double() * 0.05 * max(retryAfter, 0.1)
+                    delay = min(retryAfter, config.maxBackoff) + jitter!.double() * 0.05 * max(retryAfter, 0.1)
                 } else {
                     let exp = min(config.initialBackoff * pow(2, Double(attempt - 1)), config.maxBackoff)
-                    delay = exp * (0.5 + 0.5 * jitter.double())   // "equal jitter"
+                    delay = exp * (0.5 + 0.5 * jitter!.double())   // "equal jitter"
                 }
                 try await Task.sleep(nanoseconds: UInt64(max(0, delay) * 1e9))
             }
