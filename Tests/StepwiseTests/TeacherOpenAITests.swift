@@ -88,6 +88,15 @@ final class TeacherOpenAITests: XCTestCase {
     }
 
     func testFaultsAreRetriedAndSecondPassIsServedFromCache() async throws {
+        try await faultsAreRetriedAndSecondPassIsServedFromCache(transport: nil)
+    }
+
+    /// The same exchanges through URLSession, which `https://` base URLs use.
+    func testFaultsAreRetriedThroughURLSession() async throws {
+        try await faultsAreRetriedAndSecondPassIsServedFromCache(transport: { URLSessionTransport(maxConnections: $0.concurrency, timeout: $0.timeout) })
+    }
+
+    func faultsAreRetriedAndSecondPassIsServedFromCache(transport: ((OpenAITeacherConfig) -> HTTPTransport)?) async throws {
         let s = try server(["--hang-seconds", "3"])
         let markers = ["", "", "[[429x1]]", "[[500x2]]", "[[badjsonx1]]", "[[dropx1]]", "[[hangx1]]", "", "[[500x1]] [[429x2]]", "é 🍎"]
         let examples = (0..<30).map { i in
@@ -96,8 +105,10 @@ final class TeacherOpenAITests: XCTestCase {
         let template = PromptTemplate(text: "Q: A worked example. The answer is ( 2 ).\n\nQ: {input}\nA:")
         let cache = InMemoryTeacherRequestCache()
         let counter = ProgressCounter()
-        let teacher = try OpenAITeacher(config: config(s), prompt: template, task: .svamp, cache: cache,
-                                        progress: { done, total in counter.record(done, total) })
+        let c = config(s)
+        let teacher = try OpenAITeacher(config: c, prompt: template, task: .svamp, parseMode: .paper, cache: cache,
+                                        environment: [:], progress: { done, total in counter.record(done, total) },
+                                        transport: transport?(c))
         let start = Date()
         let annotations = try await teacher.annotate(examples)
         let elapsed = Date().timeIntervalSince(start)
@@ -228,5 +239,64 @@ final class TeacherOpenAITests: XCTestCase {
         XCTAssertEqual(OpenAITeacher.retryAfterSeconds("3"), 3)
         XCTAssertNil(OpenAITeacher.retryAfterSeconds("soon"))
         XCTAssertEqual(OpenAITeacher.retryAfterSeconds("Wed, 21 Oct 2015 07:28:00 GMT"), 0)
+    }
+
+    func testCacheKeyIsWhatJSONEncoderWrites() throws {
+        // Stores are keyed by this text: the shortcut must write exactly what JSONEncoder did.
+        let controls = String((0..<32).map { Character(UnicodeScalar(UInt8($0))) })
+        let prompts = ["", "plain", controls, "quote \" backslash \\ slash / tab\t", "é 🍎 \u{2028}\u{2029}\u{7f}\u{85}\u{feff}",
+                       "Q: {input}\nA: \"prompt\":\"\"", String(repeating: "long ", count: 500)]
+        let configs = [OpenAITeacherConfig(baseURL: "http://h/v1", model: "m"),
+                       OpenAITeacherConfig(baseURL: "http://h/v1", model: "m/\"odd\" \"prompt\":\"\"", api: .completions,
+                                           temperature: 0.7, maxTokens: 17, stop: ["\n\nQ:", "\"prompt\":\"\""]),
+                       OpenAITeacherConfig(baseURL: "http://h/v1", model: "m", temperature: .nan)]
+        for c in configs {
+            let t = try OpenAITeacher(config: c, prompt: PromptTemplate(text: "{input}"), task: .svamp, cache: nil)
+            for p in prompts { XCTAssertEqual(t.cacheKey(prompt: p), t.encodedCacheKey(prompt: p), p) }
+        }
+    }
+
+    func testRequestBodyCarriesThePromptExactly() throws {
+        let prompt = "Q: \"quotes\", \\, / \u{1}\u{8}\u{c}\u{1f} é 🍎\nA:"
+        for api in OpenAITeacherConfig.API.allCases {
+            let c = OpenAITeacherConfig(baseURL: "http://h/v1", model: "m \"x\"", api: api, temperature: 0.25, maxTokens: 9, stop: ["Q:"])
+            let t = try OpenAITeacher(config: c, prompt: PromptTemplate(text: "{input}"), task: .svamp, cache: nil)
+            let object = try JSONSerialization.jsonObject(with: t.body(prompt)) as! [String: Any]
+            XCTAssertEqual(object["model"] as? String, "m \"x\"")
+            XCTAssertEqual(object["temperature"] as? Double, 0.25)
+            XCTAssertEqual(object["max_tokens"] as? Int, 9)
+            XCTAssertEqual(object["stop"] as? [String], ["Q:"])
+            switch api {
+            case .chat:
+                let messages = object["messages"] as! [[String: String]]
+                XCTAssertEqual(messages, [["role": "user", "content": prompt]])
+            case .completions:
+                XCTAssertEqual(object["prompt"] as? String, prompt)
+            }
+        }
+    }
+
+    func testPartlyCachedBatchRequestsOnlyTheMisses() async throws {
+        let s = try server()
+        let cache = InMemoryTeacherRequestCache()
+        let prompts = (0..<150).map { "prompt number \($0)" }
+        let cached = prompts.enumerated().filter { $0.offset % 3 == 0 }.map(\.element)
+        let first = try OpenAITeacher(config: config(s, concurrency: 5), prompt: PromptTemplate(text: "{input}"), task: .svamp, cache: cache)
+        _ = try await first.complete(cached)
+        XCTAssertEqual(cache.count, 50)
+
+        let counter = ProgressCounter()
+        let teacher = try OpenAITeacher(config: config(s, concurrency: 5), prompt: PromptTemplate(text: "{input}"), task: .svamp,
+                                        cache: cache, progress: { counter.record($0, $1) })
+        let responses = try await teacher.complete(prompts)
+        XCTAssertEqual(responses.map(\.text), prompts.map { "I read \($0.count) characters. The answer is ( \($0.count) + 1 )." })
+        XCTAssertEqual(teacher.usage.cacheHits, 50)
+        XCTAssertEqual(teacher.usage.httpRequests, 100)
+        XCTAssertEqual(counter.calls, (1...150).map { [$0, 150] })
+        let requests = try await s.requests()
+        XCTAssertEqual(requests, 150)
+        XCTAssertEqual(cache.count, 150)
+        let empty = try await teacher.complete([])
+        XCTAssertEqual(empty, [])
     }
 }

@@ -28,6 +28,29 @@ extension Store {
         }
     }
 
+    /// The stored responses among `keys`, by key, in one read (an annotation asks for all its
+    /// prompts at once; one read per prompt cost more than the rest of a cached re-run).
+    public func teacherResponses(keys: [String]) throws -> [String: StoredTeacherResponse] {
+        try db.read { db in
+            var found: [String: StoredTeacherResponse] = [:]
+            // Chunks stay well under SQLite's limit on bound parameters.
+            var start = 0
+            while start < keys.count {
+                let chunk = Array(keys[start..<min(start + 500, keys.count)])
+                start += chunk.count
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try Row.fetchAll(db, sql: "SELECT * FROM teacher_requests WHERE key IN (\(marks))",
+                                            arguments: StatementArguments(chunk))
+                for row in rows {
+                    found[row["key"]] = StoredTeacherResponse(model: row["model"], api: row["api"], request: row["request"],
+                                                              response: row["response"], promptTokens: row["prompt_tokens"],
+                                                              completionTokens: row["completion_tokens"])
+                }
+            }
+            return found
+        }
+    }
+
     public func putTeacherResponse(_ r: StoredTeacherResponse, key: String) throws {
         try putTeacherResponses([(key, r)])
     }
@@ -35,13 +58,15 @@ extension Store {
     /// Several responses in one transaction.
     public func putTeacherResponses(_ rows: [(key: String, response: StoredTeacherResponse)]) throws {
         try db.write { db in
+            // One prepared statement for the whole batch.
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO teacher_requests
+                    (key, model, api, request, response, prompt_tokens, completion_tokens, created)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
             for (key, r) in rows {
-                try db.execute(sql: """
-                    INSERT OR REPLACE INTO teacher_requests
-                        (key, model, api, request, response, prompt_tokens, completion_tokens, created)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [key, r.model, r.api, r.request, r.response, r.promptTokens, r.completionTokens,
-                                     Date().timeIntervalSince1970])
+                try insert.execute(arguments: [key, r.model, r.api, r.request, r.response, r.promptTokens, r.completionTokens,
+                                               Date().timeIntervalSince1970])
             }
         }
     }

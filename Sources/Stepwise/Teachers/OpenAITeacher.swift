@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// A teacher response as cached: the completion text and what the server said about it.
 public struct CachedTeacherResponse: Codable, Hashable, Sendable {
@@ -28,7 +25,20 @@ public struct CachedTeacherResponse: Codable, Hashable, Sendable {
 /// safe to call from several tasks at once.
 public protocol TeacherRequestCache: Sendable {
     func cachedResponse(forKey key: String) throws -> CachedTeacherResponse?
+    /// The cached responses among `keys`, by key. One call per batch, so that a store can look
+    /// them all up at once instead of once per request.
+    func cachedResponses(forKeys keys: [String]) throws -> [String: CachedTeacherResponse]
     func store(_ response: CachedTeacherResponse, forKey key: String) throws
+}
+
+extension TeacherRequestCache {
+    public func cachedResponses(forKeys keys: [String]) throws -> [String: CachedTeacherResponse] {
+        var found: [String: CachedTeacherResponse] = [:]
+        for key in keys where found[key] == nil {
+            if let r = try cachedResponse(forKey: key) { found[key] = r }
+        }
+        return found
+    }
 }
 
 /// A process-local cache (tests, one-off runs).
@@ -161,6 +171,8 @@ public struct TeacherUsage: Codable, Hashable, Sendable {
 ///   `maxRetries` times, waiting `Retry-After` when the server sends it (seconds or an HTTP date,
 ///   capped at `maxBackoff`), else exponential back-off with jitter. Other 4xx fail at once.
 /// - Concurrency: at most `concurrency` requests in flight.
+/// - Transport: `http://` servers through `SocketHTTPTransport` (Linux), anything else through
+///   URLSession; see `HTTPTransport`.
 public final class OpenAITeacher: @unchecked Sendable {
     public let config: OpenAITeacherConfig
     public let prompt: PromptTemplate
@@ -171,28 +183,47 @@ public final class OpenAITeacher: @unchecked Sendable {
     /// (answered so far, batch size); from any task, so it must be thread-safe.
     public let progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
 
-    private let apiKey: String?
-    private let session: URLSession
+    private let transport: HTTPTransport
+    private let endpoint: URL
+    /// Request headers, the API key's included: they live in memory only.
+    private let headers: [(name: String, value: String)]
+    /// The cache key and the request body are fixed text around the prompt, which is all that
+    /// changes from one request to the next; see `cacheKey(prompt:)` and `body(_:)`.
+    private let keyTemplate: (prefix: [UInt8], suffix: [UInt8])?
+    private let bodyTemplate: (prefix: [UInt8], suffix: [UInt8])
     private let lock = NSLock()
     private var _usage = TeacherUsage()
 
     /// Throws when `apiKeyEnv` names a variable that is not set (or empty) in `environment`.
-    public init(config: OpenAITeacherConfig, prompt: PromptTemplate, task: PaperTask, parseMode: ParseMode = .paper,
-                cache: TeacherRequestCache?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) throws {
+    public convenience init(config: OpenAITeacherConfig, prompt: PromptTemplate, task: PaperTask, parseMode: ParseMode = .paper,
+                            cache: TeacherRequestCache?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) throws {
+        try self.init(config: config, prompt: prompt, task: task, parseMode: parseMode, cache: cache,
+                      environment: environment, progress: progress, transport: nil)
+    }
+
+    /// `transport`: nil for the one `HTTPTransports.make` picks for the base URL (tests pass one
+    /// to run the same exchanges through each implementation).
+    init(config: OpenAITeacherConfig, prompt: PromptTemplate, task: PaperTask, parseMode: ParseMode,
+         cache: TeacherRequestCache?, environment: [String: String],
+         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?, transport: HTTPTransport?) throws {
         guard URL(string: config.baseURL)?.scheme != nil else {
             throw OpenAITeacherError(message: "base_url \"\(config.baseURL)\" is not a URL", status: nil, attempts: 0)
         }
         guard config.concurrency >= 1, config.maxRetries >= 0, config.timeout > 0 else {
             throw OpenAITeacherError(message: "concurrency must be ≥ 1, max_retries ≥ 0 and timeout > 0", status: nil, attempts: 0)
         }
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         if let name = config.apiKeyEnv {
             guard let key = environment[name], !key.isEmpty else {
                 throw OpenAITeacherError(message: "environment variable \(name) (api_key_env) is not set", status: nil, attempts: 0)
             }
-            apiKey = key
-        } else {
-            apiKey = nil
+            headers.append(("Authorization", "Bearer \(key)"))
+        }
+        var base = config.baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        guard let endpoint = URL(string: base + (config.api == .chat ? "/chat/completions" : "/completions")) else {
+            throw OpenAITeacherError(message: "base_url \"\(config.baseURL)\" is not a URL", status: nil, attempts: 0)
         }
         self.config = config
         self.prompt = prompt
@@ -200,17 +231,15 @@ public final class OpenAITeacher: @unchecked Sendable {
         self.parseMode = parseMode
         self.cache = cache
         self.progress = progress
-        let sc = URLSessionConfiguration.ephemeral
-        sc.timeoutIntervalForRequest = config.timeout
-        sc.timeoutIntervalForResource = config.timeout
-        sc.httpMaximumConnectionsPerHost = config.concurrency
-        sc.urlCache = nil
-        sc.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: sc)
+        self.endpoint = endpoint
+        self.headers = headers
+        self.transport = transport ?? HTTPTransports.make(for: endpoint, maxConnections: config.concurrency, timeout: config.timeout)
+        keyTemplate = Self.keyTemplate(config)
+        bodyTemplate = Self.bodyTemplate(config)
     }
 
     deinit {
-        session.invalidateAndCancel()
+        transport.shutdown()
     }
 
     public var usage: TeacherUsage {
@@ -236,8 +265,21 @@ public final class OpenAITeacher: @unchecked Sendable {
     }
 
     /// The cache key of one full prompt: canonical JSON (sorted keys) of the endpoint kind, model,
-    /// prompt and sampling parameters.
+    /// prompt and sampling parameters, as JSONEncoder writes `KeyFields` (`.sortedKeys,
+    /// .withoutEscapingSlashes`) — the text that keys existing stores, so it must not change.
+    /// JSONEncoder wrote it whole until it showed up in profiles; now it writes the fixed part once
+    /// and the prompt is escaped the way JSONEncoder escapes (a test holds the two together).
     public func cacheKey(prompt fullPrompt: String) -> String {
+        guard let keyTemplate else { return encodedCacheKey(prompt: fullPrompt) }
+        var out = keyTemplate.prefix
+        out.reserveCapacity(keyTemplate.prefix.count + fullPrompt.utf8.count + keyTemplate.suffix.count + 16)
+        Self.writeJSONString(fullPrompt, to: &out)
+        out += keyTemplate.suffix
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The key without `cacheKey`'s shortcut (for the test that compares them).
+    func encodedCacheKey(prompt fullPrompt: String) -> String {
         let fields = KeyFields(api: config.api.rawValue, model: config.model, prompt: fullPrompt,
                                temperature: config.temperature, max_tokens: config.maxTokens, stop: config.stop ?? [])
         let encoder = JSONEncoder()
@@ -246,38 +288,106 @@ public final class OpenAITeacher: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// nil when JSONEncoder refuses the fields (a NaN temperature): then `cacheKey` takes the
+    /// long way and gets the same empty key as ever.
+    private static func keyTemplate(_ config: OpenAITeacherConfig) -> (prefix: [UInt8], suffix: [UInt8])? {
+        let fields = KeyFields(api: config.api.rawValue, model: config.model, prompt: "",
+                               temperature: config.temperature, max_tokens: config.maxTokens, stop: config.stop ?? [])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(fields) else { return nil }
+        return split(Array(data), atEmptyStringOf: "prompt")
+    }
+
+    /// `json` cut around the empty string value of `key`: `…"key":` and what follows `""`.
+    /// In JSON text a bare quote only delimits strings and a string followed by `:` is a key, so
+    /// `"key":""` occurs exactly where that key's value is.
+    private static func split(_ json: [UInt8], atEmptyStringOf key: String) -> (prefix: [UInt8], suffix: [UInt8])? {
+        let marker = Array("\"\(key)\":\"\"".utf8)
+        var i = 0
+        while i + marker.count <= json.count {
+            if json[i..<i + marker.count].elementsEqual(marker) {
+                return (Array(json[..<(i + marker.count - 2)]), Array(json[(i + marker.count)...]))
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// A JSON string literal, escaped as Foundation's JSONEncoder does: `"`, `\`, `\b \t \n \f \r`,
+    /// other control characters as lower-case `\u00xx`; everything else (`/`, non-ASCII) as is.
+    static func writeJSONString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { bytes in
+            // Runs of bytes that need no escape are copied whole.
+            var run = 0
+            for i in 0..<bytes.count {
+                let b = bytes[i]
+                guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
+                if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i])) }
+                run = i + 1
+                out.append(UInt8(ascii: "\\"))
+                switch b {
+                case 0x08: out.append(UInt8(ascii: "b"))
+                case 0x09: out.append(UInt8(ascii: "t"))
+                case 0x0A: out.append(UInt8(ascii: "n"))
+                case 0x0C: out.append(UInt8(ascii: "f"))
+                case 0x0D: out.append(UInt8(ascii: "r"))
+                case ..<0x20:
+                    let hex: StaticString = "0123456789abcdef"
+                    out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                            hex.utf8Start[Int(b >> 4)], hex.utf8Start[Int(b & 15)]])
+                default: out.append(b)
+                }
+            }
+            if run < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...])) }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
     // MARK: - Annotating
 
     /// Annotations for `examples`, in order. Fails on the first example whose request fails for
     /// good; responses obtained before that stay cached.
     public func annotate(_ examples: [Example]) async throws -> [Annotation] {
-        let prompts = examples.map { prompt.render(input: $0.input) }
-        let responses = try await complete(prompts)
-        return zip(examples, responses).map { e, r in
-            PaperOutputParser.annotation(id: e.id, raw: r.text, task: task, mode: parseMode)
+        try await run(count: examples.count, prompt: { self.prompt.render(input: examples[$0].input) }) { i, r in
+            PaperOutputParser.annotation(id: examples[i].id, raw: r.text, task: self.task, mode: self.parseMode)
         }
     }
 
     /// Completions for full prompts, in order, with at most `concurrency` requests in flight.
     public func complete(_ prompts: [String]) async throws -> [CachedTeacherResponse] {
-        var results = [CachedTeacherResponse?](repeating: nil, count: prompts.count)
-        try await withThrowingTaskGroup(of: (Int, CachedTeacherResponse).self) { group in
-            var next = 0
-            func launch() {
-                let i = next
-                next += 1
-                group.addTask { (i, try await self.complete(prompts[i])) }
+        try await run(count: prompts.count, prompt: { prompts[$0] }) { _, r in r }
+    }
+
+    /// Answers `count` prompts (`prompt(i)`), each turned into a result by `transform` as it
+    /// arrives. The cache is asked a chunk of prompts at a time (see `CompletionBatch`); then
+    /// `concurrency` worker tasks each send one request after another, so a response hands
+    /// straight on to the next request in the same task rather than through a parent that
+    /// launches a child task per request (two more thread hand-offs per request, which on a busy
+    /// 2-core machine cost more than the request's own work).
+    private func run<T>(count: Int, prompt: @escaping (Int) -> String,
+                        transform: @escaping (Int, CachedTeacherResponse) -> T) async throws -> [T] {
+        let cache = self.cache
+        let batch = CompletionBatch<T>(count: count, chunk: max(64, config.concurrency), prepare: { range in
+            let prompts = range.map(prompt)
+            let keys = prompts.map { self.cacheKey(prompt: $0) }
+            let hits = try cache?.cachedResponses(forKeys: keys) ?? [:]
+            return zip(prompts, keys).map { CompletionBatch<T>.Prepared(prompt: $0, key: $1, cached: hits[$1]) }
+        }, transform: transform, progress: progress)
+        defer { record { $0.cacheHits += batch.cacheHits } }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<min(config.concurrency, count) {
+                group.addTask {
+                    while let item = try batch.claim() {
+                        batch.answer(item.index, with: try await self.fetch(item.prompt, key: item.key))
+                    }
+                }
             }
-            while next < min(config.concurrency, prompts.count) { launch() }
-            var done = 0
-            while let (i, r) = try await group.next() {
-                results[i] = r
-                done += 1
-                progress?(done, prompts.count)
-                if next < prompts.count { launch() }
-            }
+            try await group.waitForAll()
         }
-        return results.map { $0! }
+        return batch.values()
     }
 
     /// One completion: from the cache, or from the server (then cached).
@@ -287,6 +397,11 @@ public final class OpenAITeacher: @unchecked Sendable {
             record { $0.cacheHits += 1 }
             return hit
         }
+        return try await fetch(fullPrompt, key: key)
+    }
+
+    /// One completion from the server, then cached.
+    private func fetch(_ fullPrompt: String, key: String) async throws -> CachedTeacherResponse {
         let response = try await request(fullPrompt, key: key)
         record {
             $0.completions += 1
@@ -305,37 +420,39 @@ public final class OpenAITeacher: @unchecked Sendable {
         case fail(reason: String, status: Int?)
     }
 
-    private func endpoint() -> URL {
-        var base = config.baseURL
-        while base.hasSuffix("/") { base.removeLast() }
-        return URL(string: base + (config.api == .chat ? "/chat/completions" : "/completions"))!
+    /// The request body: the JSON object `bodyTemplate` holds, with the prompt in its place.
+    /// Not `JSONSerialization`, whose string escaping on Linux took a sixth of the client's CPU at
+    /// a thousand requests a second.
+    func body(_ fullPrompt: String) -> Data {
+        var out = bodyTemplate.prefix
+        out.reserveCapacity(bodyTemplate.prefix.count + fullPrompt.utf8.count + bodyTemplate.suffix.count + 16)
+        Self.writeJSONString(fullPrompt, to: &out)
+        out += bodyTemplate.suffix
+        return Data(out)
     }
 
-    /// The request body. Written with `JSONValue` rather than `JSONSerialization`, whose string
-    /// escaping on Linux took a sixth of the client's CPU at a thousand requests a second.
-    private func body(_ fullPrompt: String) throws -> Data {
+    /// `{"max_tokens":…,"messages":[{"content":PROMPT,"role":"user"}],"model":…,…}` (chat) or
+    /// `{…,"prompt":PROMPT,…}` (completions), cut where the prompt goes.
+    private static func bodyTemplate(_ config: OpenAITeacherConfig) -> (prefix: [UInt8], suffix: [UInt8]) {
         var object: [String: JSONValue] = [
             "model": .string(config.model),
             "temperature": .number(config.temperature),
             "max_tokens": .number(Double(config.maxTokens)),
         ]
         switch config.api {
-        case .chat: object["messages"] = .array([.object(["role": .string("user"), "content": .string(fullPrompt)])])
-        case .completions: object["prompt"] = .string(fullPrompt)
+        case .chat: object["messages"] = .array([.object(["role": .string("user"), "content": .string("")])])
+        case .completions: object["prompt"] = .string("")
         }
         if let stop = config.stop, !stop.isEmpty { object["stop"] = .array(stop.map { .string($0) }) }
-        return Data(JSONValue.object(object).canonical.utf8)
+        // JSONValue always writes the key and its empty value, so the cut is always found.
+        return split(Array(JSONValue.object(object).canonical.utf8), atEmptyStringOf: config.api == .chat ? "content" : "prompt")!
     }
 
     private func request(_ fullPrompt: String, key: String) async throws -> CachedTeacherResponse {
-        var request = URLRequest(url: endpoint())
-        request.httpMethod = "POST"
-        request.timeoutInterval = config.timeout
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
-        request.httpBody = try body(fullPrompt)
+        let request = HTTPRequest(url: endpoint, headers: headers, body: body(fullPrompt), timeout: config.timeout)
 
-        var jitter = SeededRandom(seed: 0x5EED, key)
+        // Seeded by the key (hashing it is not free), only once a retry needs it.
+        var jitter: SeededRandom?
         var attempt = 0
         while true {
             attempt += 1
@@ -352,40 +469,35 @@ public final class OpenAITeacher: @unchecked Sendable {
                     throw OpenAITeacherError(message: "giving up: \(reason)", status: status, attempts: attempt)
                 }
                 record { $0.retries += 1 }
+                if jitter == nil { jitter = SeededRandom(seed: 0x5EED, key) }
                 let delay: Double
                 if let retryAfter {
-                    delay = min(retryAfter, config.maxBackoff) + jitter.double() * 0.05 * max(retryAfter, 0.1)
+                    delay = min(retryAfter, config.maxBackoff) + jitter!.double() * 0.05 * max(retryAfter, 0.1)
                 } else {
                     let exp = min(config.initialBackoff * pow(2, Double(attempt - 1)), config.maxBackoff)
-                    delay = exp * (0.5 + 0.5 * jitter.double())   // "equal jitter"
+                    delay = exp * (0.5 + 0.5 * jitter!.double())   // "equal jitter"
                 }
                 try await Task.sleep(nanoseconds: UInt64(max(0, delay) * 1e9))
             }
         }
     }
 
-    private func send(_ request: URLRequest) async -> Outcome {
-        let data: Data, response: URLResponse
+    private func send(_ request: HTTPRequest) async -> Outcome {
+        let response: HTTPResponse
         do {
-            (data, response) = try await session.data(for: request)
-        } catch let error as URLError {
-            switch error.code {
-            case .cancelled, .badURL, .unsupportedURL, .userAuthenticationRequired:
-                return .fail(reason: "request failed: \(error.localizedDescription)", status: nil)
-            default:
-                return .retry(reason: "\(Self.describe(error))", status: nil, retryAfter: nil)
-            }
+            response = try await transport.send(request)
+        } catch let error as HTTPTransportError {
+            if error.isRetryable { return .retry(reason: error.description, status: nil, retryAfter: nil) }
+            return .fail(reason: error.description, status: nil)
         } catch is CancellationError {
             return .fail(reason: "cancelled", status: nil)
         } catch {
             return .retry(reason: "request failed: \(error)", status: nil, retryAfter: nil)
         }
-        guard let http = response as? HTTPURLResponse else {
-            return .retry(reason: "not an HTTP response", status: nil, retryAfter: nil)
-        }
-        let status = http.statusCode
+        let status = response.status
+        let data = response.body
         if status == 429 || status == 408 || (500...599).contains(status) {
-            let retryAfter = Self.retryAfterSeconds(http.value(forHTTPHeaderField: "Retry-After"))
+            let retryAfter = Self.retryAfterSeconds(response.value(forHeader: "Retry-After"))
             return .retry(reason: "server answered \(status)", status: status, retryAfter: retryAfter)
         }
         guard (200...299).contains(status) else {
@@ -396,15 +508,6 @@ public final class OpenAITeacher: @unchecked Sendable {
             return .retry(reason: "malformed response body", status: status, retryAfter: nil)
         }
         return .success(parsed)
-    }
-
-    static func describe(_ error: URLError) -> String {
-        switch error.code {
-        case .timedOut: return "timed out"
-        case .networkConnectionLost: return "connection lost"
-        case .cannotConnectToHost: return "cannot connect"
-        default: return "connection error (\(error.code.rawValue))"
-        }
     }
 
     /// `Retry-After` as seconds: a non-negative number, or an HTTP date (delay from now).

@@ -13,7 +13,9 @@ public final class StoreTeacherCache: TeacherRequestCache, @unchecked Sendable {
 
     private let writer = DispatchQueue(label: "stepwise.teacher-cache")
     private let lock = NSLock()
-    private var pending: [(String, StoredTeacherResponse)] = []
+    /// Handed over, not yet written: readable key and response (hashed and encoded by the writer,
+    /// off the requesting tasks).
+    private var pending: [(String, CachedTeacherResponse)] = []
     private var writeError: Error?
 
     public init(store: Store, model: String, api: String) {
@@ -27,12 +29,22 @@ public final class StoreTeacherCache: TeacherRequestCache, @unchecked Sendable {
         return try JSONDecoder().decode(CachedTeacherResponse.self, from: Data(row.response.utf8))
     }
 
+    public func cachedResponses(forKeys keys: [String]) throws -> [String: CachedTeacherResponse] {
+        var readable: [String: String] = [:]   // hash → key
+        for key in keys { readable[Hashing.sha256Hex(key)] = key }
+        let rows = try store.teacherResponses(keys: Array(readable.keys))
+        let decoder = JSONDecoder()
+        var found: [String: CachedTeacherResponse] = [:]
+        for (hash, row) in rows {
+            guard let key = readable[hash] else { continue }
+            found[key] = try decoder.decode(CachedTeacherResponse.self, from: Data(row.response.utf8))
+        }
+        return found
+    }
+
     public func store(_ response: CachedTeacherResponse, forKey key: String) throws {
-        let json = String(decoding: try ArtifactCodec.encode(response), as: UTF8.self)
-        let row = StoredTeacherResponse(model: model, api: api, request: key, response: json,
-                                        promptTokens: response.promptTokens, completionTokens: response.completionTokens)
         lock.lock()
-        pending.append((Hashing.sha256Hex(key), row))
+        pending.append((key, response))
         let first = pending.count == 1
         lock.unlock()
         if first { writer.async { self.drain() } }
@@ -52,7 +64,13 @@ public final class StoreTeacherCache: TeacherRequestCache, @unchecked Sendable {
         lock.unlock()
         guard !batch.isEmpty else { return }
         do {
-            try store.putTeacherResponses(batch)
+            let rows = try batch.map { key, response in
+                (Hashing.sha256Hex(key),
+                 StoredTeacherResponse(model: model, api: api, request: key,
+                                       response: String(decoding: try ArtifactCodec.encode(response), as: UTF8.self),
+                                       promptTokens: response.promptTokens, completionTokens: response.completionTokens))
+            }
+            try store.putTeacherResponses(rows)
         } catch {
             lock.lock(); if writeError == nil { writeError = error }; lock.unlock()
         }

@@ -3,6 +3,7 @@
 keep-alive; no http.server, which stalls ~47 ms per request).
 
     python3 fake_openai_server.py [--latency-ms N] [--require-key KEY] [--hang-seconds S]
+                                  [--chunked] [--close] [--idle-timeout S]
 
 Listens on 127.0.0.1 on an ephemeral port and prints "PORT <n>" on stdout once ready.
 
@@ -19,17 +20,28 @@ Faults are requested by markers in the prompt, each for the first K attempts of 
     [[dropxK]]     the connection is closed without any response
     [[400]]        always 400 (a permanent error)
 
+Options for exercising clients: --chunked sends every body with chunked transfer coding;
+--close answers every request with "Connection: close" and closes; --idle-timeout S closes a
+keep-alive connection that has been idle for S seconds (as uvicorn does after 5 s).
+
 GET /stats returns {"requests": total completion requests, "by_path": {...},
-"faults": {...}, "max_in_flight": n, "in_flight": n}; /stats and /reset are not counted.
+"faults": {...}, "max_in_flight": n, "in_flight": n, "connections": accepted connections};
+/stats and /reset are not counted.
+
+Built on asyncio.Protocol callbacks rather than streams and a coroutine per request: on a
+2-core machine the benchmark's client and this server share the CPU, and the stream version
+spent twice the CPU per request, which showed up as the benchmark's ceiling.
 """
 import argparse
 import asyncio
 import json
 import re
 import signal
+import socket
 import sys
 
 FAULT = re.compile(r'\[\[(429|500|hang|badjson|drop)x(\d+)\]\]')
+MAX_HEAD = 64 * 1024
 
 
 class State:
@@ -44,33 +56,26 @@ class State:
         self.in_flight = 0
         self.max_in_flight = 0
         self.auth_failures = 0
+        self.connections = 0
 
 
-def response(status, reason, body, extra_headers=()):
+def response(args, status, reason, body, extra_headers=()):
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    head = [f'HTTP/1.1 {status} {reason}', 'Content-Type: application/json',
-            f'Content-Length: {len(data)}']
+    head = [f'HTTP/1.1 {status} {reason}', 'Content-Type: application/json']
+    if args.chunked:
+        # Three chunks (one with an extension) and a trailer: every part of the framing is used.
+        a, b = len(data) // 3, 2 * len(data) // 3
+        parts = [data[:a], data[a:b], data[b:]]
+        head.append('Transfer-Encoding: chunked')
+        payload = b''.join(b'%x;part=%d\r\n%s\r\n' % (len(p), i, p) for i, p in enumerate(parts) if p)
+        payload += b'0\r\nX-Trailer: done\r\n\r\n'
+    else:
+        head.append(f'Content-Length: {len(data)}')
+        payload = data
+    if args.close:
+        head.append('Connection: close')
     head.extend(extra_headers)
-    return ('\r\n'.join(head) + '\r\n\r\n').encode() + data
-
-
-async def read_request(reader):
-    line = await reader.readline()
-    if not line:
-        return None
-    method, path, _ = line.decode('latin-1').split(' ', 2)
-    headers = {}
-    while True:
-        h = await reader.readline()
-        if h in (b'\r\n', b'\n', b''):
-            break
-        k, _, v = h.decode('latin-1').partition(':')
-        headers[k.strip().lower()] = v.strip()
-    body = b''
-    n = int(headers.get('content-length', '0') or 0)
-    if n:
-        body = await reader.readexactly(n)
-    return method, path, headers, body
+    return ('\r\n'.join(head) + '\r\n\r\n').encode() + payload
 
 
 def completion_text(prompt):
@@ -78,110 +83,169 @@ def completion_text(prompt):
     return f'I read {n} characters. The answer is ( {n} + 1 ).'
 
 
-async def handle(reader, writer, state, args):
-    try:
-        while True:
-            req = await read_request(reader)
-            if req is None:
-                break
-            method, path, headers, body = req
-            if path == '/stats':
-                stats = {'requests': state.requests, 'by_path': state.by_path, 'faults': state.faults,
-                         'max_in_flight': state.max_in_flight, 'in_flight': state.in_flight,
-                         'auth_failures': state.auth_failures}
-                writer.write(response(200, 'OK', stats))
-                await writer.drain()
-                continue
-            if path == '/reset':
-                state.reset()
-                writer.write(response(200, 'OK', {'ok': True}))
-                await writer.drain()
-                continue
-            if method != 'POST' or path not in ('/v1/chat/completions', '/v1/completions'):
-                writer.write(response(404, 'Not Found', {'error': {'message': 'no such endpoint'}}))
-                await writer.drain()
-                continue
-            state.requests += 1
-            state.by_path[path] = state.by_path.get(path, 0) + 1
-            state.in_flight += 1
-            state.max_in_flight = max(state.max_in_flight, state.in_flight)
-            try:
-                keep = await answer(path, headers, body, writer, state, args)
-            finally:
-                state.in_flight -= 1
-            if not keep:
-                break
-    except (ConnectionError, asyncio.IncompleteReadError, ValueError):
-        pass
-    finally:
+class Connection(asyncio.Protocol):
+    """One client connection: requests are answered one at a time, in order."""
+
+    def __init__(self, state, args):
+        self.state = state
+        self.args = args
+        self.loop = asyncio.get_running_loop()
+        self.transport = None
+        self.buffer = bytearray()
+        self.busy = False
+        self.closed = False
+        self.idle_timer = None
+
+    # asyncio callbacks
+
+    def connection_made(self, transport):
+        self.transport = transport
+        self.state.connections += 1
+        sock = transport.get_extra_info('socket')
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.arm_idle_timer()
+
+    def data_received(self, data):
+        self.buffer += data
+        if not self.busy:
+            self.next_request()
+
+    def connection_lost(self, exc):
+        self.closed = True
+        if self.idle_timer:
+            self.idle_timer.cancel()
+
+    # requests
+
+    def arm_idle_timer(self):
+        if self.args.idle_timeout:
+            self.idle_timer = self.loop.call_later(self.args.idle_timeout, self.close)
+
+    def close(self):
+        if not self.closed:
+            self.closed = True
+            self.transport.close()
+
+    def next_request(self):
+        end = self.buffer.find(b'\r\n\r\n')
+        if end < 0:
+            if len(self.buffer) > MAX_HEAD:
+                self.close()
+            return
         try:
-            writer.close()
-        except Exception:
-            pass
+            lines = self.buffer[:end].decode('latin-1').split('\r\n')
+            method, path, _ = lines[0].split(' ', 2)
+            headers = {}
+            for line in lines[1:]:
+                k, _, v = line.partition(':')
+                headers[k.strip().lower()] = v.strip()
+            n = int(headers.get('content-length', '0') or 0)
+        except ValueError:
+            self.close()
+            return
+        if len(self.buffer) < end + 4 + n:
+            return   # the body is still on its way
+        body = bytes(self.buffer[end + 4:end + 4 + n])
+        del self.buffer[:end + 4 + n]
+        self.busy = True
+        if self.idle_timer:
+            self.idle_timer.cancel()
+            self.idle_timer = None
+        self.dispatch(method, path, headers, body)
 
+    def done(self, data, keep=True):
+        """Sends one response (if any); then the next request, or the connection is closed."""
+        if self.closed:
+            return
+        if data:
+            self.transport.write(data)
+        if not keep or self.args.close:
+            self.close()
+            return
+        self.busy = False
+        self.arm_idle_timer()
+        if self.buffer:
+            self.next_request()
 
-async def answer(path, headers, body, writer, state, args):
-    """Writes one response; returns False when the connection must be closed."""
-    if args.latency_ms:
-        await asyncio.sleep(args.latency_ms / 1000)
-    if args.require_key and headers.get('authorization') != f'Bearer {args.require_key}':
-        state.auth_failures += 1
-        writer.write(response(401, 'Unauthorized', {'error': {'message': 'bad key'}}))
-        await writer.drain()
-        return True
-    try:
-        req = json.loads(body)
-        if path.endswith('/chat/completions'):
-            prompt = req['messages'][-1]['content']
+    def dispatch(self, method, path, headers, body):
+        state, args = self.state, self.args
+        if path == '/stats':
+            stats = {'requests': state.requests, 'by_path': state.by_path, 'faults': state.faults,
+                     'max_in_flight': state.max_in_flight, 'in_flight': state.in_flight,
+                     'auth_failures': state.auth_failures, 'connections': state.connections}
+            self.done(response(args, 200, 'OK', stats))
+            return
+        if path == '/reset':
+            state.reset()
+            self.done(response(args, 200, 'OK', {'ok': True}))
+            return
+        if method != 'POST' or path not in ('/v1/chat/completions', '/v1/completions'):
+            self.done(response(args, 404, 'Not Found', {'error': {'message': 'no such endpoint'}}))
+            return
+        state.requests += 1
+        state.by_path[path] = state.by_path.get(path, 0) + 1
+        state.in_flight += 1
+        state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        if args.latency_ms:
+            self.loop.call_later(args.latency_ms / 1000, self.answer, path, headers, body)
         else:
-            prompt = req['prompt']
-        model = req['model']
-    except (ValueError, KeyError, TypeError, IndexError):
-        writer.write(response(400, 'Bad Request', {'error': {'message': 'bad request body'}}))
-        await writer.drain()
-        return True
-    if '[[400]]' in prompt:
-        state.faults['400'] = state.faults.get('400', 0) + 1
-        writer.write(response(400, 'Bad Request', {'error': {'message': 'permanent failure'}}))
-        await writer.drain()
-        return True
-    attempt = state.attempts.get(prompt, 0)
-    state.attempts[prompt] = attempt + 1
-    for kind, count in FAULT.findall(prompt):
-        if attempt < int(count):
-            state.faults[kind] = state.faults.get(kind, 0) + 1
-            if kind == '429':
-                writer.write(response(429, 'Too Many Requests', {'error': {'message': 'slow down'}},
-                                      ['Retry-After: 1']))
-                await writer.drain()
-                return True
-            if kind == '500':
-                writer.write(response(500, 'Internal Server Error', {'error': {'message': 'oops'}}))
-                await writer.drain()
-                return True
-            if kind == 'hang':
-                await asyncio.sleep(args.hang_seconds)
-                return False
-            if kind == 'badjson':
-                writer.write(response(200, 'OK', b'{"choices": [{"message": {"content": "trunc'))
-                await writer.drain()
-                return True
-            if kind == 'drop':
-                return False
-    text = completion_text(prompt)
-    n = len(prompt)
-    usage = {'prompt_tokens': n // 4 + 1, 'completion_tokens': len(text) // 4 + 1,
-             'total_tokens': n // 4 + 1 + len(text) // 4 + 1}
-    if path.endswith('/chat/completions'):
-        choice = {'index': 0, 'message': {'role': 'assistant', 'content': text}, 'finish_reason': 'stop'}
-        obj = 'chat.completion'
-    else:
-        choice = {'index': 0, 'text': text, 'finish_reason': 'stop'}
-        obj = 'text_completion'
-    writer.write(response(200, 'OK', {'id': f'cmpl-{state.requests}', 'object': obj, 'model': model,
-                                      'choices': [choice], 'usage': usage}))
-    await writer.drain()
-    return True
+            self.answer(path, headers, body)
+
+    def finish(self, data, keep=True):
+        self.state.in_flight -= 1
+        self.done(data, keep)
+
+    def answer(self, path, headers, body):
+        state, args = self.state, self.args
+        if args.require_key and headers.get('authorization') != f'Bearer {args.require_key}':
+            state.auth_failures += 1
+            self.finish(response(args, 401, 'Unauthorized', {'error': {'message': 'bad key'}}))
+            return
+        try:
+            req = json.loads(body)
+            if path.endswith('/chat/completions'):
+                prompt = req['messages'][-1]['content']
+            else:
+                prompt = req['prompt']
+            model = req['model']
+        except (ValueError, KeyError, TypeError, IndexError):
+            self.finish(response(args, 400, 'Bad Request', {'error': {'message': 'bad request body'}}))
+            return
+        if '[[' in prompt:
+            if '[[400]]' in prompt:
+                state.faults['400'] = state.faults.get('400', 0) + 1
+                self.finish(response(args, 400, 'Bad Request', {'error': {'message': 'permanent failure'}}))
+                return
+            attempt = state.attempts.get(prompt, 0)
+            state.attempts[prompt] = attempt + 1
+            for kind, count in FAULT.findall(prompt):
+                if attempt < int(count):
+                    state.faults[kind] = state.faults.get(kind, 0) + 1
+                    if kind == '429':
+                        self.finish(response(args, 429, 'Too Many Requests', {'error': {'message': 'slow down'}},
+                                             ['Retry-After: 1']))
+                    elif kind == '500':
+                        self.finish(response(args, 500, 'Internal Server Error', {'error': {'message': 'oops'}}))
+                    elif kind == 'hang':
+                        self.loop.call_later(args.hang_seconds, self.finish, None, False)
+                    elif kind == 'badjson':
+                        self.finish(response(args, 200, 'OK', b'{"choices": [{"message": {"content": "trunc'))
+                    elif kind == 'drop':
+                        self.finish(None, False)
+                    return
+        text = completion_text(prompt)
+        n = len(prompt)
+        usage = {'prompt_tokens': n // 4 + 1, 'completion_tokens': len(text) // 4 + 1,
+                 'total_tokens': n // 4 + 1 + len(text) // 4 + 1}
+        if path.endswith('/chat/completions'):
+            choice = {'index': 0, 'message': {'role': 'assistant', 'content': text}, 'finish_reason': 'stop'}
+            obj = 'chat.completion'
+        else:
+            choice = {'index': 0, 'text': text, 'finish_reason': 'stop'}
+            obj = 'text_completion'
+        self.finish(response(args, 200, 'OK', {'id': f'cmpl-{state.requests}', 'object': obj, 'model': model,
+                                               'choices': [choice], 'usage': usage}))
 
 
 async def main():
@@ -189,9 +253,13 @@ async def main():
     p.add_argument('--latency-ms', type=float, default=0)
     p.add_argument('--require-key', default=None)
     p.add_argument('--hang-seconds', type=float, default=5)
+    p.add_argument('--chunked', action='store_true')
+    p.add_argument('--close', action='store_true')
+    p.add_argument('--idle-timeout', type=float, default=0)
     args = p.parse_args()
     state = State()
-    server = await asyncio.start_server(lambda r, w: handle(r, w, state, args), '127.0.0.1', 0)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: Connection(state, args), '127.0.0.1', 0, backlog=1024)
     port = server.sockets[0].getsockname()[1]
     print(f'PORT {port}', flush=True)
     async with server:
