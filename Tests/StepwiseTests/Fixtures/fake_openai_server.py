@@ -187,21 +187,33 @@ class Connection(asyncio.Protocol):
         state.by_path[path] = state.by_path.get(path, 0) + 1
         state.in_flight += 1
         state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        # The answer (bytes, or a fault) is prepared on arrival and only sent after the latency:
+        # then the simulated latency is the whole latency, and a burst of requests that come due
+        # together costs the server a write each, not a JSON parse and encode each in sequence.
+        send = self.answer(path, headers, body)
         if args.latency_ms:
-            self.loop.call_later(args.latency_ms / 1000, self.answer, path, headers, body)
+            self.loop.call_later(args.latency_ms / 1000, send)
         else:
-            self.answer(path, headers, body)
+            send()
 
     def finish(self, data, keep=True):
         self.state.in_flight -= 1
         self.done(data, keep)
 
     def answer(self, path, headers, body):
+        """Decides the answer to one completion request now; returns what sends it."""
+        reply = self.prepare_answer(path, headers, body)
+        if reply == 'hang':
+            return lambda: self.loop.call_later(self.args.hang_seconds, self.finish, None, False)
+        data, keep = reply
+        return lambda: self.finish(data, keep)
+
+    def prepare_answer(self, path, headers, body):
+        """(response bytes or None, keep the connection) — or 'hang'."""
         state, args = self.state, self.args
         if args.require_key and headers.get('authorization') != f'Bearer {args.require_key}':
             state.auth_failures += 1
-            self.finish(response(args, 401, 'Unauthorized', {'error': {'message': 'bad key'}}))
-            return
+            return response(args, 401, 'Unauthorized', {'error': {'message': 'bad key'}}), True
         try:
             req = json.loads(body)
             if path.endswith('/chat/completions'):
@@ -210,30 +222,26 @@ class Connection(asyncio.Protocol):
                 prompt = req['prompt']
             model = req['model']
         except (ValueError, KeyError, TypeError, IndexError):
-            self.finish(response(args, 400, 'Bad Request', {'error': {'message': 'bad request body'}}))
-            return
+            return response(args, 400, 'Bad Request', {'error': {'message': 'bad request body'}}), True
         if '[[' in prompt:
             if '[[400]]' in prompt:
                 state.faults['400'] = state.faults.get('400', 0) + 1
-                self.finish(response(args, 400, 'Bad Request', {'error': {'message': 'permanent failure'}}))
-                return
+                return response(args, 400, 'Bad Request', {'error': {'message': 'permanent failure'}}), True
             attempt = state.attempts.get(prompt, 0)
             state.attempts[prompt] = attempt + 1
             for kind, count in FAULT.findall(prompt):
                 if attempt < int(count):
                     state.faults[kind] = state.faults.get(kind, 0) + 1
                     if kind == '429':
-                        self.finish(response(args, 429, 'Too Many Requests', {'error': {'message': 'slow down'}},
-                                             ['Retry-After: 1']))
-                    elif kind == '500':
-                        self.finish(response(args, 500, 'Internal Server Error', {'error': {'message': 'oops'}}))
-                    elif kind == 'hang':
-                        self.loop.call_later(args.hang_seconds, self.finish, None, False)
-                    elif kind == 'badjson':
-                        self.finish(response(args, 200, 'OK', b'{"choices": [{"message": {"content": "trunc'))
-                    elif kind == 'drop':
-                        self.finish(None, False)
-                    return
+                        return response(args, 429, 'Too Many Requests', {'error': {'message': 'slow down'}},
+                                        ['Retry-After: 1']), True
+                    if kind == '500':
+                        return response(args, 500, 'Internal Server Error', {'error': {'message': 'oops'}}), True
+                    if kind == 'hang':
+                        return 'hang'
+                    if kind == 'badjson':
+                        return response(args, 200, 'OK', b'{"choices": [{"message": {"content": "trunc'), True
+                    return None, False   # drop
         text = completion_text(prompt)
         n = len(prompt)
         usage = {'prompt_tokens': n // 4 + 1, 'completion_tokens': len(text) // 4 + 1,
@@ -244,8 +252,8 @@ class Connection(asyncio.Protocol):
         else:
             choice = {'index': 0, 'text': text, 'finish_reason': 'stop'}
             obj = 'text_completion'
-        self.finish(response(args, 200, 'OK', {'id': f'cmpl-{state.requests}', 'object': obj, 'model': model,
-                                               'choices': [choice], 'usage': usage}))
+        return response(args, 200, 'OK', {'id': f'cmpl-{state.requests}', 'object': obj, 'model': model,
+                                          'choices': [choice], 'usage': usage}), True
 
 
 async def main():
