@@ -60,7 +60,8 @@ final class ProgressCounter: @unchecked Sendable {
     var calls: [[Int]] { lock.lock(); defer { lock.unlock() }; return _calls }
 }
 
-final class TeacherOpenAITests: XCTestCase {
+/// Test cases that start fake servers; every server a test started is stopped after it.
+class FakeServerTestCase: XCTestCase {
     var servers: [FakeOpenAIServer] = []
 
     override func tearDown() {
@@ -73,6 +74,9 @@ final class TeacherOpenAITests: XCTestCase {
         servers.append(s)
         return s
     }
+}
+
+final class TeacherOpenAITests: FakeServerTestCase {
 
     func config(_ s: FakeOpenAIServer, api: OpenAITeacherConfig.API = .chat, concurrency: Int = 6,
                 timeout: Double = 1, maxRetries: Int = 4) -> OpenAITeacherConfig {

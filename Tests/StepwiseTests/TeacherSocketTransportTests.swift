@@ -5,19 +5,7 @@ import XCTest
 /// SocketHTTPTransport against the real fake server (Fixtures/fake_openai_server.py): keep-alive
 /// reuse, chunked bodies, Connection: close, connections the server closes, timeouts, drops,
 /// cancellation, the bound on connections.
-final class TeacherSocketTransportTests: XCTestCase {
-    var servers: [FakeOpenAIServer] = []
-
-    override func tearDown() {
-        for s in servers { s.stop() }
-        servers = []
-    }
-
-    func server(_ args: [String] = []) throws -> FakeOpenAIServer {
-        let s = try FakeOpenAIServer(arguments: args)
-        servers.append(s)
-        return s
-    }
+final class TeacherSocketTransportTests: FakeServerTestCase {
 
     func request(_ s: FakeOpenAIServer, _ prompt: String, timeout: Double = 5) throws -> HTTPRequest {
         let body = try JSONSerialization.data(withJSONObject: ["model": "m", "messages": [["role": "user", "content": prompt]]])

@@ -456,6 +456,17 @@ final class SocketEventLoop: @unchecked Sendable {
     }
 
     /// Closes a connection the loop owns (taking it out of `idle` if it is there).
+    /// Closes a connection that failed, handing back the request it carried (if any) so the
+    /// caller can retry it elsewhere or fail it.
+    private func dropTakingJob(_ c: Connection) -> SocketJob? {
+        lock.lock()
+        let job = c.job
+        c.job = nil
+        lock.unlock()
+        drop(c)
+        return job
+    }
+
     private func drop(_ c: Connection) {
         lock.lock()
         if c.phase == .closed { lock.unlock(); return }
@@ -515,12 +526,7 @@ final class SocketEventLoop: @unchecked Sendable {
         if getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 { error = errno }
         guard error == 0 else {
             // Refused or unreachable: the next address, if the host has another.
-            lock.lock()
-            let job = c.job
-            c.job = nil
-            lock.unlock()
-            drop(c)
-            guard let job else { return }
+            guard let job = dropTakingJob(c) else { return }
             if c.addressesLeft > 0 {
                 connect(for: job, address: c.address + 1, tries: c.addressesLeft)
             } else {
@@ -639,12 +645,7 @@ final class SocketEventLoop: @unchecked Sendable {
     /// The connection broke before a response. `serverRefused`: the write failed or the server
     /// reset the connection before sending a byte, i.e. it did not take the request.
     private func lost(_ c: Connection, serverRefused: Bool) {
-        lock.lock()
-        let job = c.job
-        c.job = nil
-        lock.unlock()
-        drop(c)
-        guard let job else { return }
+        guard let job = dropTakingJob(c) else { return }
         if serverRefused && c.served > 0 && !job.resent {
             job.resent = true
             lock.lock(); stats.resends += 1; lock.unlock()
