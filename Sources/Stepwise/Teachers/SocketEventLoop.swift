@@ -16,8 +16,8 @@ import Glibc
 /// the connection dropped, and a task looks (a non-blocking peek) before writing on one. In the
 /// remaining race the server closes just as the request goes out: the write fails, the server's
 /// kernel resets the connection because the request was never read, or the server's FIN arrives
-/// without acknowledging the request. Then, once per request and only on a reused connection,
-/// the request is sent again on a fresh connection without the caller noticing. A connection the
+/// without acknowledging the request. Then, once per request, the request is sent again on a
+/// fresh connection without the caller noticing. A connection the
 /// server closes after taking the request (its FIN acknowledges the request) is reported as
 /// `connectionLost` and not resent here: the server may have done the (paid) work, so that is
 /// for the caller's retry policy to decide, with its back-off.
@@ -646,7 +646,10 @@ final class SocketEventLoop: @unchecked Sendable {
     /// reset the connection before sending a byte, i.e. it did not take the request.
     private func lost(_ c: Connection, serverRefused: Bool) {
         guard let job = dropTakingJob(c) else { return }
-        if serverRefused && c.served > 0 && !job.resent {
+        // A fresh connection counts too: if this process was descheduled between connecting and
+        // writing for longer than the server's idle timeout (seen on a loaded 2-core machine),
+        // the server closed it before the request arrived, exactly as with a reused one.
+        if serverRefused && !job.resent {
             job.resent = true
             lock.lock(); stats.resends += 1; lock.unlock()
             waiting.insert(job, at: 0)   // assigned at the top of the next turn of the loop
