@@ -101,12 +101,17 @@ public enum ReportRenderer {
         return StageKind.allCases.compactMap { k in byKind[k].map { (k.rawValue, $0.0, $0.1) } }
     }
 
-    /// Writes the files to `Results/<name>/` (atomically, one file at a time).
+    /// Writes the files to `Results/<name>/` (atomically, one file at a time). A file whose
+    /// bytes are already there is left alone, so a fully cached run rewrites nothing.
     public static func materialize(_ report: ReportArtifact, experiment: Experiment, into dir: URL? = nil) throws -> URL {
         let out = dir ?? experiment.root.appendingPathComponent("Results").appendingPathComponent(experiment.name)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        var written: Set<String> = []
         for (name, text) in report.files {
-            try Data(text.utf8).write(to: out.appendingPathComponent(name), options: .atomic)
+            let url = out.appendingPathComponent(name), data = Data(text.utf8)
+            if (try? Data(contentsOf: url)) == data { continue }
+            try data.write(to: url, options: .atomic)
+            written.insert(name)
         }
         // Figures of an earlier layout (a size or fraction no longer in the sweep) would sit next
         // to the new ones looking current; remove our own figure files that this report lacks.
@@ -117,12 +122,16 @@ public enum ReportRenderer {
         }
         // PNG copies for viewers without SVG support, when a renderer is installed. They are
         // derived files (renderer-dependent bytes), so they live only in Results/, not the store.
+        // Rendered only for a new or changed SVG (or a missing PNG): one renderer process per
+        // figure on every cached re-run took it from 0.04 s to 1.3 s.
         if let renderer = executableInPath("rsvg-convert") {
             for name in report.files.keys where name.hasSuffix(".svg") {
                 let svg = out.appendingPathComponent(name)
+                let png = svg.deletingPathExtension().appendingPathExtension("png")
+                if !written.contains(name) && FileManager.default.fileExists(atPath: png.path) { continue }
                 let process = Process()
                 process.executableURL = renderer
-                process.arguments = ["--zoom", "2", "-o", svg.deletingPathExtension().appendingPathExtension("png").path, svg.path]
+                process.arguments = ["--zoom", "2", "-o", png.path, svg.path]
                 process.standardError = FileHandle.nullDevice
                 try? process.run()
                 process.waitUntilExit()
