@@ -8,12 +8,11 @@ final class AdamW {
     var weightDecay: Float
     private(set) var step = 0
     private let m: FloatBuffer, v: FloatBuffer
-    private let decayRanges: [Range<Int>]
 
     init(store: ParameterStore, weightDecay: Float) {
         self.weightDecay = weightDecay
         m = FloatBuffer(store.count); v = FloatBuffer(store.count)
-        decayRanges = store.infos.filter { !$0.name.hasSuffix("layer_norm.weight") }.map { $0.offset..<($0.offset + $0.count) }
+        let decayRanges = store.infos.filter { !$0.name.hasSuffix("layer_norm.weight") }.map { $0.offset..<($0.offset + $0.count) }
         decayMask = FloatBuffer(store.count)
         for r in decayRanges { for i in r { decayMask[i] = 1 } }
     }
@@ -101,15 +100,6 @@ func reduceGradients(_ grads: FloatBuffer, adding shards: [FloatBuffer], threads
 func clipScale(norm: Float, maxNorm: Float?) -> Float {
     guard let maxNorm, norm > maxNorm else { return 1 }
     return maxNorm / (norm + 1e-6)
-}
-
-/// Scales the gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping.
-@discardableResult
-func clipGradientNorm(_ grads: FloatBuffer, maxNorm: Float?) -> Float {
-    let norm = reduceGradients(grads, adding: [], threads: 1)
-    let s = clipScale(norm: norm, maxNorm: maxNorm)
-    if s != 1 { scale(grads.p, s, grads.count) }
-    return norm
 }
 
 /// Learning-rate schedule: linear warm-up from 0, then constant, linear decay to 0, or cosine decay to 0.

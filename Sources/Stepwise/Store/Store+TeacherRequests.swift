@@ -20,12 +20,7 @@ public struct StoredTeacherResponse: Sendable, Equatable {
 
 extension Store {
     public func teacherResponse(key: String) throws -> StoredTeacherResponse? {
-        try db.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM teacher_requests WHERE key = ?", arguments: [key]).map {
-                StoredTeacherResponse(model: $0["model"], api: $0["api"], request: $0["request"], response: $0["response"],
-                                      promptTokens: $0["prompt_tokens"], completionTokens: $0["completion_tokens"])
-            }
-        }
+        try teacherResponses(keys: [key])[key]
     }
 
     /// The stored responses among `keys`, by key, in one read (an annotation asks for all its

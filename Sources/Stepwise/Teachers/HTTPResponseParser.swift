@@ -126,11 +126,9 @@ struct HTTPResponseParser {
                 case .untilClose: state = .untilClose
                 }
             case .fixed(let remaining):
-                let take = min(remaining, buffer.count - cursor)
-                body.append(contentsOf: buffer[cursor..<cursor + take])
-                cursor += take
-                if take < remaining {
-                    state = .fixed(remaining: remaining - take)
+                let left = takeBody(remaining)
+                if left > 0 {
+                    state = .fixed(remaining: left)
                     return nil
                 }
                 return complete()
@@ -145,11 +143,9 @@ struct HTTPResponseParser {
                 guard body.count + size <= Self.maxBodyBytes else { throw Failure.malformed("body too large") }
                 state = size == 0 ? .trailers : .chunkData(remaining: size)
             case .chunkData(let remaining):
-                let take = min(remaining, buffer.count - cursor)
-                body.append(contentsOf: buffer[cursor..<cursor + take])
-                cursor += take
-                if take < remaining {
-                    state = .chunkData(remaining: remaining - take)
+                let left = takeBody(remaining)
+                if left > 0 {
+                    state = .chunkData(remaining: left)
                     return nil
                 }
                 state = .chunkDataEnd
@@ -178,6 +174,14 @@ struct HTTPResponseParser {
     }
 
     /// The next line (without CRLF or bare LF) if it is complete; advances past it.
+    /// Moves up to `remaining` buffered bytes into the body; returns how many are still to come.
+    private mutating func takeBody(_ remaining: Int) -> Int {
+        let take = min(remaining, buffer.count - cursor)
+        body.append(contentsOf: buffer[cursor..<cursor + take])
+        cursor += take
+        return remaining - take
+    }
+
     private mutating func nextLine() -> ArraySlice<UInt8>? {
         guard let lf = buffer[cursor...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
         var line = buffer[cursor..<lf]

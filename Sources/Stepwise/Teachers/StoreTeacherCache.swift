@@ -25,8 +25,7 @@ public final class StoreTeacherCache: TeacherRequestCache, @unchecked Sendable {
     }
 
     public func cachedResponse(forKey key: String) throws -> CachedTeacherResponse? {
-        guard let row = try store.teacherResponse(key: Hashing.sha256Hex(key)) else { return nil }
-        return try JSONDecoder().decode(CachedTeacherResponse.self, from: Data(row.response.utf8))
+        try cachedResponses(forKeys: [key])[key]
     }
 
     public func cachedResponses(forKeys keys: [String]) throws -> [String: CachedTeacherResponse] {
