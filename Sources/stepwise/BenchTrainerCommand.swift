@@ -89,6 +89,7 @@ struct BenchTrainerCommand: ParsableCommand {
 
         let result: [String: Any] = [
             "trainer": "stepwise embedded T5 (Swift + OpenBLAS)",
+            "blas_core": BLASKernels.coreName,
             "threads": threads,
             "params": model.parameterCount,
             "steps": steps,

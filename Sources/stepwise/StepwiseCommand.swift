@@ -1,4 +1,5 @@
 import ArgumentParser
+import Trainer
 
 @main
 struct StepwiseCommand: ParsableCommand {
@@ -13,4 +14,10 @@ struct StepwiseCommand: ParsableCommand {
         subcommands: [ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ReportCommand.self,
                       GCCommand.self, BenchCommand.self]
     )
+
+    /// Starts with the best OpenBLAS kernels the CPU can run (see `BLASKernels`), then parses.
+    static func main() {
+        BLASKernels.reexecWithBetterKernelsIfNeeded()
+        main(nil)
+    }
 }
