@@ -49,7 +49,10 @@ public enum BLASKernels {
         guard getenv("OPENBLAS_CORETYPE") == nil,
               let better = betterCore(current: coreName, cpuFlags: cpuFlags()) else { return }
         setenv("OPENBLAS_CORETYPE", better, 1)
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        // The real path rather than /proc/self/exe, so the process keeps its name in ps and perf.
+        var path = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &path, path.count - 1)
+        execv(n > 0 ? path : Array("/proc/self/exe".utf8CString), CommandLine.unsafeArgv)
         FileHandle.standardError.write(Data("stepwise: could not restart with OpenBLAS's \(better) kernels (\(String(cString: strerror(errno)))); continuing with \(coreName)\n".utf8))
     }
 }
