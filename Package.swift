@@ -4,12 +4,27 @@ import Foundation
 
 /// The trainer's elementwise loops are written with SIMD8<Float>; with AVX2 + FMA each SIMD8
 /// operation is one instruction instead of two SSE ones (measured: best step of the quickstart
-/// student 137 → 120 ms). Enabled only when the building machine has them, like -march=native,
-/// so the build never produces a binary its own machine cannot run.
+/// student 137 → 120 ms). Decoding's small matrix products use our own kernel
+/// (Sources/Trainer/PackedLinear.swift), whose tile shape depends on the vector registers:
+/// TRAINER_AVX512 (32 registers of 16 floats) or TRAINER_AVX2 (16 of 8). Enabled only when the
+/// building machine has them, like -march=native, so the build never produces a binary its own
+/// machine cannot run. STEPWISE_TRAINER_ISA=avx512|avx2|generic overrides the detection (to test
+/// the other kernels' code paths on one machine).
 let trainerCPUFlags: [String] = {
+    switch ProcessInfo.processInfo.environment["STEPWISE_TRAINER_ISA"] {
+    case "avx512": return ["-target-cpu", "skylake-avx512", "-DTRAINER_AVX512"]
+    case "avx2": return ["-target-cpu", "haswell", "-DTRAINER_AVX2"]
+    case "generic": return []
+    default: break
+    }
     #if arch(x86_64) && os(Linux)
     let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-    return info.contains(" avx2") && info.contains(" fma") ? ["-target-cpu", "haswell"] : []
+    let line = info.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+    let flags = Set(line.split(separator: " ").map(String.init))
+    if flags.isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "fma"]) {
+        return ["-target-cpu", "skylake-avx512", "-DTRAINER_AVX512"]
+    }
+    return flags.isSuperset(of: ["avx2", "fma"]) ? ["-target-cpu", "haswell", "-DTRAINER_AVX2"] : []
     #else
     return []
     #endif

@@ -23,6 +23,23 @@ enum GatedGELU {
                         wi: UnsafePointer<Float>, wo: UnsafePointer<Float>, rows: Int, d: Int, dff: Int,
                         dropMask: UnsafePointer<Float>? = nil) {
         linearForward(h01, x, wi, m: rows, k: d, n: 2 * dff)
+        activate(gated: gated, h01: h01, rows: rows, dff: dff)
+        // T5 drops the gated hidden before `wo`; `gated` keeps the dropped values (wo's gradient uses them).
+        if let dropMask { multiply(gated, gated, dropMask, rows * dff) }
+        linearForward(out, gated, wo, m: rows, k: dff, n: d)
+    }
+
+    /// The same for decoding (no dropout), with the two products on packed weights.
+    static func forward(out: UnsafeMutablePointer<Float>, h01: UnsafeMutablePointer<Float>,
+                        gated: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
+                        wi: PackedLinear, wo: PackedLinear, rows: Int) {
+        wi.forward(h01, x, m: rows)
+        activate(gated: gated, h01: h01, rows: rows, dff: wo.k)
+        wo.forward(out, gated, m: rows)
+    }
+
+    /// gated[r] = gelu(h0[r]) ⊙ h1[r] for each row of h01 = [h0 | h1].
+    static func activate(gated: UnsafeMutablePointer<Float>, h01: UnsafePointer<Float>, rows: Int, dff: Int) {
         let half = SIMD8<Float>(repeating: 0.5)
         for r in 0..<rows {
             let h0 = h01 + r * 2 * dff, h1 = h0 + dff, g = gated + r * dff
@@ -36,9 +53,6 @@ enum GatedGELU {
             }
             while i < dff { g[i] = gelu(h0[i]) * h1[i]; i += 1 }
         }
-        // T5 drops the gated hidden before `wo`; `gated` keeps the dropped values (wo's gradient uses them).
-        if let dropMask { multiply(gated, gated, dropMask, rows * dff) }
-        linearForward(out, gated, wo, m: rows, k: dff, n: d)
     }
 
     /// dx accumulates (residual stream). dh01 and dgated are scratch of the same sizes as forward.

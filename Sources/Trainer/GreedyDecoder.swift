@@ -22,10 +22,13 @@ extension T5Model {
             _ = buckets(length: max(1, chunk.map(\.count).max() ?? 1), bidirectional: true)
         }
         if chunks.isEmpty { return [] }
+        // Packed once per call (the weights change between calls when decoding validates during
+        // training); ~3.5 M floats for the reference config, a few ms.
+        let packed = PackedDecoderWeights(self)
         if workers <= 1 {
             return chunks.flatMap {
                 let ws = workspace(for: Batch(inputs: $0, targets: $0.map { _ in [SpecialTokens.eos] }))
-                return decodeBatch($0, workspace: ws, maxNewTokens: maxNewTokens, minNewTokens: minNewTokens)
+                return decodeBatch($0, workspace: ws, packed: packed, maxNewTokens: maxNewTokens, minNewTokens: minNewTokens)
             }
         }
         let threads = currentThreadCount
@@ -45,7 +48,8 @@ extension T5Model {
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let ws = workspaces[w]!
             for i in stride(from: w, to: chunks.count, by: workers) {
-                let out = decodeBatch(chunks[i], workspace: ws, maxNewTokens: maxNewTokens, minNewTokens: minNewTokens)
+                let out = decodeBatch(chunks[i], workspace: ws, packed: packed, maxNewTokens: maxNewTokens,
+                                      minNewTokens: minNewTokens)
                 lock.lock(); results[i] = out; lock.unlock()
             }
         }
@@ -60,9 +64,10 @@ extension T5Model {
         return ids.map { (tokenizer.decode($0), $0) }
     }
 
-    private func decodeBatch(_ inputs: [[Int32]], workspace ws: Workspace, maxNewTokens: Int, minNewTokens: Int) -> [[Int32]] {
+    private func decodeBatch(_ inputs: [[Int32]], workspace ws: Workspace, packed: PackedDecoderWeights, maxNewTokens: Int,
+                             minNewTokens: Int) -> [[Int32]] {
         let c = config, W = store.values.p
-        let d = c.dModel, inner = c.innerDim, ff = c.dFF, H = c.numHeads, dk = c.dKv, V = c.vocabSize
+        let d = c.dModel, inner = c.innerDim, H = c.numHeads, dk = c.dKv, V = c.vocabSize
         let B = inputs.count
         guard maxNewTokens > 0 else { return Array(repeating: [], count: B) }
         let batch = Batch(inputs: inputs, targets: Array(repeating: [SpecialTokens.eos], count: B))
@@ -102,7 +107,7 @@ extension T5Model {
                 let P = layout.decoder[l]
                 // self-attention over the cache
                 RMSNorm.forward(out: norm.p, rstd: nil, x: x.p, weight: W + P.selfAttentionNorm, rows: B, dim: d, eps: eps)
-                linearForward(qkv.p, norm.p, W + P.selfAttention.q, m: B, k: d, n: 3 * inner)
+                packed.layers[l].qkv.forward(qkv.p, norm.p, m: B)
                 for b in 0..<B {
                     (selfK[l].p + (b * maxNewTokens + t) * inner).update(from: qkv.p + b * 3 * inner + inner, count: inner)
                     (selfV[l].p + (b * maxNewTokens + t) * inner).update(from: qkv.p + b * 3 * inner + 2 * inner, count: inner)
@@ -117,11 +122,11 @@ extension T5Model {
                         for j in 0...t { axpy(o, scores[j], selfV[l].p + (b * maxNewTokens + j) * inner + h * dk, dk) }
                     }
                 }
-                linearForward(tmp.p, attn.p, W + P.selfAttention.o, m: B, k: inner, n: d)
+                packed.layers[l].selfOut.forward(tmp.p, attn.p, m: B)
                 addInPlace(x.p, tmp.p, B * d)
                 // cross-attention over the encoder output
                 RMSNorm.forward(out: norm.p, rstd: nil, x: x.p, weight: W + P.crossAttentionNorm, rows: B, dim: d, eps: eps)
-                linearForward(qkv.p, norm.p, W + P.crossAttention.q, m: B, k: d, n: inner)
+                packed.layers[l].crossQuery.forward(qkv.p, norm.p, m: B)
                 batch.inputMask.withUnsafeBufferPointer { maskBuf in
                     for b in 0..<B {
                         for h in 0..<H {
@@ -135,17 +140,17 @@ extension T5Model {
                         }
                     }
                 }
-                linearForward(tmp.p, attn.p, W + P.crossAttention.o, m: B, k: inner, n: d)
+                packed.layers[l].crossOut.forward(tmp.p, attn.p, m: B)
                 addInPlace(x.p, tmp.p, B * d)
                 // feed-forward
                 RMSNorm.forward(out: norm.p, rstd: nil, x: x.p, weight: W + P.feedForwardNorm, rows: B, dim: d, eps: eps)
-                GatedGELU.forward(out: tmp.p, h01: h01.p, gated: gated.p, x: norm.p, wi: W + P.feedForward.wi0,
-                                  wo: W + P.feedForward.wo, rows: B, d: d, dff: ff)
+                GatedGELU.forward(out: tmp.p, h01: h01.p, gated: gated.p, x: norm.p, wi: packed.layers[l].wi,
+                                  wo: packed.layers[l].wo, rows: B)
                 addInPlace(x.p, tmp.p, B * d)
             }
             RMSNorm.forward(out: norm.p, rstd: nil, x: x.p, weight: W + layout.decoderFinalNorm, rows: B, dim: d, eps: eps)
             if c.scaleDecoderOutputs { scale(norm.p, 1 / Float(d).squareRoot(), B * d) }
-            linearForward(logits.p, norm.p, W + layout.lmHead, m: B, k: d, n: V)
+            packed.lmHead.forward(logits.p, norm.p, m: B)
             var allDone = true
             for b in 0..<B {
                 let row = logits.p + b * V
@@ -163,5 +168,31 @@ extension T5Model {
         // The loops above only hold raw pointers; keep the buffers alive until here.
         withExtendedLifetime(buffers) {}
         return outputs
+    }
+}
+
+/// The decoder's weights packed for `PackedLinear` (one-row-per-sequence products), for one
+/// `greedyDecode` call. Read-only once built, so the decoding workers share it.
+final class PackedDecoderWeights: @unchecked Sendable {
+    struct Layer {
+        /// q|k|v of self-attention (adjacent in the parameter buffer), its output, cross-attention's
+        /// query and output (its keys and values are computed once per batch with sgemm), wi_0|wi_1, wo.
+        let qkv, selfOut, crossQuery, crossOut, wi, wo: PackedLinear
+    }
+    let layers: [Layer]
+    let lmHead: PackedLinear
+
+    init(_ model: T5Model) {
+        let c = model.config, W = UnsafePointer(model.store.values.p), layout = model.layout
+        let d = c.dModel, inner = c.innerDim, ff = c.dFF
+        layers = layout.decoder.map { P in
+            Layer(qkv: PackedLinear(W + P.selfAttention.q, n: 3 * inner, k: d),
+                  selfOut: PackedLinear(W + P.selfAttention.o, n: d, k: inner),
+                  crossQuery: PackedLinear(W + P.crossAttention.q, n: inner, k: d),
+                  crossOut: PackedLinear(W + P.crossAttention.o, n: d, k: inner),
+                  wi: PackedLinear(W + P.feedForward.wi0, n: 2 * ff, k: d),
+                  wo: PackedLinear(W + P.feedForward.wo, n: d, k: ff))
+        }
+        lmHead = PackedLinear(W + layout.lmHead, n: c.vocabSize, k: d)
     }
 }

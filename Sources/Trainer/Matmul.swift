@@ -1,7 +1,8 @@
 import CBLAS
 
 // Linear layers without bias, in PyTorch's layout: weight W is [out, in] row-major and y = x Wᵀ.
-// Every matrix product of the model goes through these three calls to cblas_sgemm.
+// Every matrix product of the model goes through these calls to cblas_sgemm, except greedy
+// decoding's one-row-per-sequence products (PackedLinear.swift).
 
 /// y[m, n] (+)= x[m, k] · W[n, k]ᵀ. `ldx`/`ldy` let callers read or write column slices.
 @inline(__always)

@@ -1,6 +1,8 @@
 /// Bumped whenever a change to the trainer can change a trained artifact; the train stage puts it in its key.
 /// 2: softmax sums in SIMD lanes (different rounding from the scalar sum of version 1); dropout
 ///    also on attention probabilities and the gated feed-forward hidden, as transformers' T5.
+/// 3: greedy decoding's one-row-per-sequence products on packed weights (`PackedLinear`), whose
+///    sums along k can round differently from OpenBLAS's blocked ones.
 public enum TrainerVersion {
-    public static let current = 2
+    public static let current = 3
 }
