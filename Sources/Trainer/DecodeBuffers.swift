@@ -25,9 +25,8 @@ final class DecodeBuffers {
         scores = FloatBuffer(max(T, te)); bias = FloatBuffer(c.numHeads * T)
     }
 
-    /// Layouts depend on maxNewTokens (the cache row stride), so that must match exactly;
-    /// batch and encoder length only need to fit.
+    /// Whether a batch fits; the caches' row stride is this buffer's `maxNewTokens`, whatever the call asks for.
     func fits(batch B: Int, maxNewTokens T: Int, encoderLength te: Int) -> Bool {
-        B <= batch && T == maxNewTokens && te <= encoderLength
+        B <= batch && T <= maxNewTokens && te <= encoderLength
     }
 }

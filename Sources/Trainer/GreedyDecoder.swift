@@ -23,8 +23,8 @@ extension T5Model {
         }
         if chunks.isEmpty { return [] }
         // Packed once per call (the weights change between calls when decoding validates during
-        // training); ~3.5 M floats for the reference config, a few ms.
-        let packed = PackedDecoderWeights(self)
+        // training): ~3.5 M floats for the reference config, a few ms. The buffers are kept.
+        let packed = packedDecoderWeights()
         if workers <= 1 {
             return chunks.flatMap {
                 let ws = workspace(for: Batch(inputs: $0, targets: $0.map { _ in [SpecialTokens.eos] }))
@@ -56,6 +56,17 @@ extension T5Model {
         return results.flatMap { $0 }
     }
 
+    /// The decoder's current weights, packed into the buffers of the previous call when there was one.
+    private func packedDecoderWeights() -> PackedDecoderWeights {
+        if let packed = packedDecoder {
+            packed.repack(self)
+            return packed
+        }
+        let packed = PackedDecoderWeights(self)
+        packedDecoder = packed
+        return packed
+    }
+
     /// Greedy decoding of texts: encodes with `tokenizer`, decodes, and returns both the text
     /// and the generated ids (eos stripped).
     public func generate(_ texts: [String], tokenizer: Tokenizer, maxNewTokens: Int, batchSize: Int = 32)
@@ -78,10 +89,12 @@ extension T5Model {
         // Caches: self-attention K and V [B, maxNewTokens, inner] per layer; cross K|V [B·te, 2·inner].
         let L = c.numDecoderLayers
         if !(ws.decodeBuffers?.fits(batch: B, maxNewTokens: maxNewTokens, encoderLength: te) ?? false) {
-            ws.decodeBuffers = DecodeBuffers(config: c, batch: max(B, ws.decodeBuffers?.batch ?? 0), maxNewTokens: maxNewTokens,
+            ws.decodeBuffers = DecodeBuffers(config: c, batch: max(B, ws.decodeBuffers?.batch ?? 0),
+                                             maxNewTokens: max(maxNewTokens, ws.decodeBuffers?.maxNewTokens ?? 0),
                                              encoderLength: max(te, ws.decodeBuffers?.encoderLength ?? 0))
         }
         let buffers = ws.decodeBuffers!
+        let T = buffers.maxNewTokens   // the caches' row stride: their capacity, ≥ maxNewTokens
         let selfK = buffers.selfK, selfV = buffers.selfV, crossKV = buffers.crossKV
         for l in 0..<L {
             linearForward(crossKV[l].p, ws.encoderOut.p, W + layout.decoder[l].crossAttention.k, m: B * te, k: d, n: 2 * inner)
@@ -100,7 +113,7 @@ extension T5Model {
                 for j in 0...t {
                     let bk = RelativePositionBias.bucket(j - t, bidirectional: false, numBuckets: c.relativeAttentionNumBuckets,
                                                          maxDistance: c.relativeAttentionMaxDistance)
-                    for h in 0..<H { bias[h * maxNewTokens + j] = W[rb + bk * H + h] }
+                    for h in 0..<H { bias[h * T + j] = W[rb + bk * H + h] }
                 }
             }
             for l in 0..<L {
@@ -109,17 +122,17 @@ extension T5Model {
                 RMSNorm.forward(out: norm.p, rstd: nil, x: x.p, weight: W + P.selfAttentionNorm, rows: B, dim: d, eps: eps)
                 packed.layers[l].qkv.forward(qkv.p, norm.p, m: B)
                 for b in 0..<B {
-                    (selfK[l].p + (b * maxNewTokens + t) * inner).update(from: qkv.p + b * 3 * inner + inner, count: inner)
-                    (selfV[l].p + (b * maxNewTokens + t) * inner).update(from: qkv.p + b * 3 * inner + 2 * inner, count: inner)
+                    (selfK[l].p + (b * T + t) * inner).update(from: qkv.p + b * 3 * inner + inner, count: inner)
+                    (selfV[l].p + (b * T + t) * inner).update(from: qkv.p + b * 3 * inner + 2 * inner, count: inner)
                     for h in 0..<H {
                         let q = qkv.p + b * 3 * inner + h * dk
                         for j in 0...t {
-                            scores[j] = dot(q, selfK[l].p + (b * maxNewTokens + j) * inner + h * dk, dk)
+                            scores[j] = dot(q, selfK[l].p + (b * T + j) * inner + h * dk, dk)
                         }
-                        Attention.softmaxRow(scores.p, bias: bias.p + h * maxNewTokens, mask: nil, limit: t + 1, count: t + 1)
+                        Attention.softmaxRow(scores.p, bias: bias.p + h * T, mask: nil, limit: t + 1, count: t + 1)
                         let o = attn.p + b * inner + h * dk
                         o.update(repeating: 0, count: dk)
-                        for j in 0...t { axpy(o, scores[j], selfV[l].p + (b * maxNewTokens + j) * inner + h * dk, dk) }
+                        for j in 0...t { axpy(o, scores[j], selfV[l].p + (b * T + j) * inner + h * dk, dk) }
                     }
                 }
                 packed.layers[l].selfOut.forward(tmp.p, attn.p, m: B)
@@ -194,5 +207,19 @@ final class PackedDecoderWeights: @unchecked Sendable {
                   wo: PackedLinear(W + P.feedForward.wo, n: d, k: ff))
         }
         lmHead = PackedLinear(W + layout.lmHead, n: c.vocabSize, k: d)
+    }
+
+    /// Packs the model's current weights again, into the same buffers.
+    func repack(_ model: T5Model) {
+        let W = UnsafePointer(model.store.values.p), layout = model.layout
+        for (layer, P) in zip(layers, layout.decoder) {
+            layer.qkv.repack(W + P.selfAttention.q)
+            layer.selfOut.repack(W + P.selfAttention.o)
+            layer.crossQuery.repack(W + P.crossAttention.q)
+            layer.crossOut.repack(W + P.crossAttention.o)
+            layer.wi.repack(W + P.feedForward.wi0)
+            layer.wo.repack(W + P.feedForward.wo)
+        }
+        lmHead.repack(W + layout.lmHead)
     }
 }

@@ -14,7 +14,7 @@
 /// tile of `rows` × `width` outputs in registers, adds x[r, kk] · panel[kk] for each kk, and
 /// stores the tile once: the same multiply-adds in the same order as a dot product along k, so
 /// results do not depend on m or on the tile a row falls in.
-struct PackedLinear {
+final class PackedLinear {
     let n: Int, k: Int
     #if TRAINER_AVX512
     /// 8 rows × 32 columns: 16 accumulators of 16 floats plus 2 for the weights (of 32 registers).
@@ -37,6 +37,12 @@ struct PackedLinear {
         let count = (n + width - 1) / width
         panels = FloatBuffer(count * k * width)   // zero-filled: the columns past n stay 0
         zeros = FloatBuffer(k)
+        repack(w)
+    }
+
+    /// Packs new values of the same-shaped W into the same buffer.
+    func repack(_ w: UnsafePointer<Float>) {
+        let width = Self.width
         for j in 0..<n {
             let dst = panels.p + (j / width) * k * width + j % width
             let src = w + j * k
@@ -62,8 +68,9 @@ struct PackedLinear {
     }
     #else
     // Without AVX2 the tile would not fit in the registers; use sgemm on the unpacked weight.
-    private let w: UnsafePointer<Float>
+    private var w: UnsafePointer<Float>
     init(_ w: UnsafePointer<Float>, n: Int, k: Int) { self.w = w; self.n = n; self.k = k }
+    func repack(_ w: UnsafePointer<Float>) { self.w = w }
     func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, m: Int) {
         linearForward(y, x, w, m: m, k: k, n: n)
     }

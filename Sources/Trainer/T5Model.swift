@@ -12,6 +12,8 @@ public final class T5Model {
     private var workspace: Workspace?
     /// Workspaces of the threads that decode batches side by side.
     var decodeWorkspaces: [Workspace?] = []
+    /// The decoder's weights as greedy decoding reads them (repacked at each call).
+    var packedDecoder: PackedDecoderWeights?
     /// Relative-position bucket tables by (length, bidirectional).
     private var bucketTables: [Int: [Int32]] = [:]
     /// Seeds the dropout masks of the model's own workspace; reseeded by the trainer.

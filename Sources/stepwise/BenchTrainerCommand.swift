@@ -70,9 +70,10 @@ struct BenchTrainerCommand: ParsableCommand {
         let matmulFlops = MatmulProfiler.flops, matmulSeconds = MatmulProfiler.seconds
 
         let decodeInputs = (0..<decodeExamples).map { _ in tokens(inLen) }
-        // Warm-up like the training warm-up steps: one 1-token call allocates the decoding
-        // workspaces (the peer's allocator is already warm from training at this point).
-        _ = model.greedyDecode(inputs: Array(decodeInputs.prefix(2 * batch)), maxNewTokens: 1, batchSize: batch,
+        // Warm-up like the training warm-up steps: one call on two batches allocates the decoding
+        // workspaces, caches and packed weights that later calls reuse (the peer's allocator is
+        // already warm from training at this point).
+        _ = model.greedyDecode(inputs: Array(decodeInputs.prefix(2 * batch)), maxNewTokens: decodeLen, batchSize: batch,
                                parallelBatches: !sequentialDecode)
         let d0 = Date()
         let outputs = model.greedyDecode(inputs: decodeInputs, maxNewTokens: decodeLen, batchSize: batch, minNewTokens: decodeLen,
@@ -107,7 +108,7 @@ struct BenchTrainerCommand: ParsableCommand {
             "sgemm_peak_gflops": sgemmPeak,
             "sgemm_peak_shape": "2048x256 · 256x256, best of 8 windows of 0.15 s",
             "decode_examples_per_s": Double(decodeExamples) / decodeSeconds,
-            "decode_warmup": "one greedy call of 1 new token on 2 batches before timing",
+            "decode_warmup": "one greedy call on 2 batches (same length) before timing",
             "decode_tokens_generated": outputs.reduce(0) { $0 + $1.count },
             "final_losses": lastLoss.map { Double($0) },
             "config": ["d_model": dModel, "heads": heads, "layers": layers, "d_ff": dFF, "vocab": vocab, "batch": batch,

@@ -32,7 +32,14 @@ final class PackedLinearTests: XCTestCase {
         let model = T5Model(config: config, seed: 5)
         var rng = SplitMix64(seed: 2)
         let inputs: [[Int32]] = (0..<11).map { i in (0..<(3 + i % 5)).map { _ in Int32(4 + rng.next() % 33) } + [1] }
-        let steps = 6
+        // Twice, with other weights the second time: decoding repacks them at each call.
+        assertDecodingMatchesForwardPass(model, inputs, steps: 6)
+        model.restore(T5Model(config: config, seed: 6).snapshot())
+        assertDecodingMatchesForwardPass(model, inputs, steps: 4)
+    }
+
+    func assertDecodingMatchesForwardPass(_ model: T5Model, _ inputs: [[Int32]], steps: Int) {
+        let config = model.config
         let decoded = model.greedyDecode(inputs: inputs, maxNewTokens: steps, batchSize: 4, minNewTokens: steps)
         for (x, y) in zip(inputs, decoded) {
             XCTAssertEqual(y.count, steps)
