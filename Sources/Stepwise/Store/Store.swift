@@ -20,6 +20,13 @@ public final class Store: @unchecked Sendable {
         // guarantee); only an OS crash can lose the last commits. FULL fsyncs every teacher
         // response and stage event.
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        // GRDB's migrator reads which migrations are applied before it takes SQLite's write
+        // lock, so two processes creating a new store at once (a run starting while `status`
+        // or a test polls for it) could both apply the first migration and one would fail with
+        // "table already exists". Opening and migrating happen under an flock beside the store.
+        let openLock = open(url.path + ".open-lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if openLock >= 0 { flock(openLock, LOCK_EX) }
+        defer { if openLock >= 0 { flock(openLock, LOCK_UN); close(openLock) } }
         do {
             db = try DatabasePool(path: url.path, configuration: config)
         } catch {

@@ -20,7 +20,7 @@ public final class StoreLock {
             switch mode {
             case .fail:
                 close(fd)
-                throw StepwiseError("\(who); wait for it to finish, or rerun with --wait")
+                throw StepwiseError("\(who); wait for it to finish, or rerun without --no-wait to wait for it")
             case .wait:
                 onWait("\(who); waiting for it to finish…")
                 guard flock(fd, LOCK_EX) == 0 else {
