@@ -187,6 +187,26 @@ final class TeacherSocketTransportTests: FakeServerTestCase {
         }
     }
 
+    /// A request queued behind others (all connections busy) gets its whole timeout once it is
+    /// on a connection: six 150 ms requests through one connection take 0.9 s, and each one's
+    /// 0.5 s timeout still holds.
+    func testTimeoutStartsWhenTheRequestGetsAConnection() async throws {
+        let s = try server(["--latency-ms", "150"])
+        let t = SocketHTTPTransport(host: "127.0.0.1", port: s.port, maxConnections: 1)
+        let prompts = (0..<6).map { "queued \($0)" }
+        let texts = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+            for (i, p) in prompts.enumerated() {
+                let r = try request(s, p, timeout: 0.5)
+                group.addTask { (i, self.text(try await t.send(r))) }
+            }
+            var out = [String?](repeating: nil, count: prompts.count)
+            for try await (i, text) in group { out[i] = text }
+            return out
+        }
+        XCTAssertEqual(texts, prompts.map(answer))
+        XCTAssertEqual(t.statistics.connectionsOpened, 1)
+    }
+
     func testRequestsInFlightAreBoundedByConnections() async throws {
         let s = try server(["--latency-ms", "100"])
         let t = SocketHTTPTransport(host: "127.0.0.1", port: s.port, maxConnections: 3)

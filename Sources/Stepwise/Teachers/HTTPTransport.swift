@@ -8,7 +8,8 @@ struct HTTPRequest: Sendable {
     var headers: [(name: String, value: String)] = []
     var body: Data
     /// Seconds for the whole exchange (connecting, sending, waiting, reading); past it the
-    /// request fails with `HTTPTransportError.timedOut`.
+    /// request fails with `HTTPTransportError.timedOut`. The socket transport starts the clock
+    /// when the request gets a connection, not while it waits for one.
     var timeout: Double
 }
 

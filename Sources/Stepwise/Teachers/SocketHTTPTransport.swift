@@ -52,8 +52,7 @@ final class SocketHTTPTransport: HTTPTransport, @unchecked Sendable {
     var statistics: SocketHTTPStatistics { loop.statistics }
 
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let job = SocketJob(bytes: try serialize(request),
-                            deadline: Monotonic.now() &+ Monotonic.nanoseconds(request.timeout))
+        let job = SocketJob(bytes: try serialize(request), timeout: Monotonic.nanoseconds(request.timeout))
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 loop.submit(job, continuation: continuation)
@@ -99,7 +98,13 @@ final class SocketHTTPTransport: HTTPTransport, @unchecked Sendable {
 final class SocketJob: @unchecked Sendable {
     let bytes: [UInt8]
     /// `Monotonic.now()` time past which the request fails with `timedOut`.
-    let deadline: UInt64
+    /// Nanoseconds the exchange may take once it has a connection.
+    let timeout: UInt64
+    /// `Monotonic.now()` time past which the request fails with `timedOut`: `.max` while it waits
+    /// for a connection (waiting is bounded by the requests ahead of it, which time out
+    /// themselves), set when it gets one and kept when it is resent. Guarded by the loop's lock
+    /// until the job is on a connection, then owned like the fields below.
+    var deadline = UInt64.max
     /// Set by `cancel` under the loop's lock.
     var cancelRequested = false
     /// Set by `submit` under the loop's lock; from then on the fields below belong to whoever
@@ -108,9 +113,14 @@ final class SocketJob: @unchecked Sendable {
     var continuation: CheckedContinuation<HTTPResponse, Error>?
     var resent = false
 
-    init(bytes: [UInt8], deadline: UInt64) {
+    init(bytes: [UInt8], timeout: UInt64) {
         self.bytes = bytes
-        self.deadline = deadline
+        self.timeout = timeout
+    }
+
+    /// Starts the clock when the request gets a connection (first time only).
+    func startClock() {
+        if deadline == .max { deadline = Monotonic.now() &+ timeout }
     }
 }
 
