@@ -76,9 +76,9 @@ final class PackedLinear {
     }
     #endif
 
-    #if TRAINER_AVX512
     typealias V = SIMD16<Float>
 
+    #if TRAINER_AVX512
     /// One tile: `rows` ≤ 8 rows of x against one panel, `cols` ≤ 32 valid columns.
     @inline(__always)
     private static func tile(_ y: UnsafeMutablePointer<Float>, ldy: Int, _ x: UnsafePointer<Float>, ldx: Int,
@@ -122,8 +122,6 @@ final class PackedLinear {
         }
     }
     #elseif TRAINER_AVX2
-    typealias V = SIMD16<Float>
-
     /// One tile: `rows` ≤ 4 rows of x against one panel, `cols` ≤ 16 valid columns.
     @inline(__always)
     private static func tile(_ y: UnsafeMutablePointer<Float>, ldy: Int, _ x: UnsafePointer<Float>, ldx: Int,

@@ -13,6 +13,20 @@ final class TeacherSocketTransportTests: FakeServerTestCase {
                            headers: [("Content-Type", "application/json")], body: body, timeout: timeout)
     }
 
+    /// Sends every prompt at once (one task each) and returns the completion texts in order.
+    func sendAtOnce(_ prompts: [String], through t: SocketHTTPTransport, to s: FakeOpenAIServer,
+                    timeout: Double = 5) async throws -> [String?] {
+        try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+            for (i, p) in prompts.enumerated() {
+                let r = try request(s, p, timeout: timeout)
+                group.addTask { (i, self.text(try await t.send(r))) }
+            }
+            var out = [String?](repeating: nil, count: prompts.count)
+            for try await (i, text) in group { out[i] = text }
+            return out
+        }
+    }
+
     /// The completion text of a 200 response.
     func text(_ r: HTTPResponse) -> String? {
         r.status == 200 ? OpenAITeacher.parseBody(r.body, api: .chat)?.text : nil
@@ -194,15 +208,7 @@ final class TeacherSocketTransportTests: FakeServerTestCase {
         let s = try server(["--latency-ms", "150"])
         let t = SocketHTTPTransport(host: "127.0.0.1", port: s.port, maxConnections: 1)
         let prompts = (0..<6).map { "queued \($0)" }
-        let texts = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
-            for (i, p) in prompts.enumerated() {
-                let r = try request(s, p, timeout: 0.5)
-                group.addTask { (i, self.text(try await t.send(r))) }
-            }
-            var out = [String?](repeating: nil, count: prompts.count)
-            for try await (i, text) in group { out[i] = text }
-            return out
-        }
+        let texts = try await sendAtOnce(prompts, through: t, to: s, timeout: 0.5)
         XCTAssertEqual(texts, prompts.map(answer))
         XCTAssertEqual(t.statistics.connectionsOpened, 1)
     }
@@ -211,15 +217,7 @@ final class TeacherSocketTransportTests: FakeServerTestCase {
         let s = try server(["--latency-ms", "100"])
         let t = SocketHTTPTransport(host: "127.0.0.1", port: s.port, maxConnections: 3)
         let prompts = (0..<9).map { "parallel \($0)" }
-        let texts = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
-            for (i, p) in prompts.enumerated() {
-                let r = try request(s, p)
-                group.addTask { (i, self.text(try await t.send(r))) }
-            }
-            var out = [String?](repeating: nil, count: prompts.count)
-            for try await (i, text) in group { out[i] = text }
-            return out
-        }
+        let texts = try await sendAtOnce(prompts, through: t, to: s)
         XCTAssertEqual(texts, prompts.map(answer))
         XCTAssertEqual(t.statistics.connectionsOpened, 3)
         let maxInFlight = try await s.stats()["max_in_flight"] as! Int
