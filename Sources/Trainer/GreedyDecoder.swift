@@ -86,7 +86,7 @@ extension T5Model {
         precondition(ws.fits(batch))
         forward(batch, ws, training: false, encoderOnly: true)
 
-        // Caches: self-attention K and V [B, maxNewTokens, inner] per layer; cross K|V [B·te, 2·inner].
+        // Caches: self-attention K and V [B, T, inner] per layer (T: capacity ≥ maxNewTokens); cross K|V [B·te, 2·inner].
         let L = c.numDecoderLayers
         if !(ws.decodeBuffers?.fits(batch: B, maxNewTokens: maxNewTokens, encoderLength: te) ?? false) {
             ws.decodeBuffers = DecodeBuffers(config: c, batch: max(B, ws.decodeBuffers?.batch ?? 0),
