@@ -11,23 +11,21 @@ import Foundation
 /// machine cannot run. STEPWISE_TRAINER_ISA=avx512|avx2|generic overrides the detection (to test
 /// the other kernels' code paths on one machine).
 let trainerCPUFlags: [String] = {
-    switch ProcessInfo.processInfo.environment["STEPWISE_TRAINER_ISA"] {
+    var isa = ProcessInfo.processInfo.environment["STEPWISE_TRAINER_ISA"]
+    #if arch(x86_64) && os(Linux)
+    if isa == nil {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let line = info.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+        let flags = Set(line.split(separator: " ").map(String.init))
+        isa = flags.isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "fma"]) ? "avx512"
+            : flags.isSuperset(of: ["avx2", "fma"]) ? "avx2" : "generic"
+    }
+    #endif
+    switch isa {
     case "avx512": return ["-target-cpu", "skylake-avx512", "-DTRAINER_AVX512"]
     case "avx2": return ["-target-cpu", "haswell", "-DTRAINER_AVX2"]
-    case "generic": return []
-    default: break
+    default: return []
     }
-    #if arch(x86_64) && os(Linux)
-    let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-    let line = info.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
-    let flags = Set(line.split(separator: " ").map(String.init))
-    if flags.isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "fma"]) {
-        return ["-target-cpu", "skylake-avx512", "-DTRAINER_AVX512"]
-    }
-    return flags.isSuperset(of: ["avx2", "fma"]) ? ["-target-cpu", "haswell", "-DTRAINER_AVX2"] : []
-    #else
-    return []
-    #endif
 }()
 
 // Module boundaries follow docs/DESIGN.md: `Trainer` (the T5 student, CBLAS only) knows nothing

@@ -195,21 +195,20 @@ final class PackedDecoderWeights: @unchecked Sendable {
     let layers: [Layer]
     let lmHead: PackedLinear
 
+    /// Allocates for the model's shapes and packs its current weights.
     init(_ model: T5Model) {
-        let c = model.config, W = UnsafePointer(model.store.values.p), layout = model.layout
+        let c = model.config
         let d = c.dModel, inner = c.innerDim, ff = c.dFF
-        layers = layout.decoder.map { P in
-            Layer(qkv: PackedLinear(W + P.selfAttention.q, n: 3 * inner, k: d),
-                  selfOut: PackedLinear(W + P.selfAttention.o, n: d, k: inner),
-                  crossQuery: PackedLinear(W + P.crossAttention.q, n: inner, k: d),
-                  crossOut: PackedLinear(W + P.crossAttention.o, n: d, k: inner),
-                  wi: PackedLinear(W + P.feedForward.wi0, n: 2 * ff, k: d),
-                  wo: PackedLinear(W + P.feedForward.wo, n: d, k: ff))
+        layers = model.layout.decoder.map { _ in
+            Layer(qkv: PackedLinear(n: 3 * inner, k: d), selfOut: PackedLinear(n: d, k: inner),
+                  crossQuery: PackedLinear(n: inner, k: d), crossOut: PackedLinear(n: d, k: inner),
+                  wi: PackedLinear(n: 2 * ff, k: d), wo: PackedLinear(n: d, k: ff))
         }
-        lmHead = PackedLinear(W + layout.lmHead, n: c.vocabSize, k: d)
+        lmHead = PackedLinear(n: c.vocabSize, k: d)
+        repack(model)
     }
 
-    /// Packs the model's current weights again, into the same buffers.
+    /// Packs the model's current weights, into the same buffers.
     func repack(_ model: T5Model) {
         let W = UnsafePointer(model.store.values.p), layout = model.layout
         for (layer, P) in zip(layers, layout.decoder) {

@@ -29,15 +29,14 @@ final class PackedLinear {
     /// k zeros: the x row of the rows past m in a partial tile.
     private let zeros: FloatBuffer
 
-    /// Packs W[n, k] (row-major, PyTorch's [out, in]).
-    init(_ w: UnsafePointer<Float>, n: Int, k: Int) {
+    /// Room for a W[n, k]; `repack` fills it.
+    init(n: Int, k: Int) {
         self.n = n
         self.k = k
         let width = Self.width
         let count = (n + width - 1) / width
         panels = FloatBuffer(count * k * width)   // zero-filled: the columns past n stay 0
         zeros = FloatBuffer(k)
-        repack(w)
     }
 
     /// Packs new values of the same-shaped W into the same buffer.
@@ -68,13 +67,19 @@ final class PackedLinear {
     }
     #else
     // Without AVX2 the tile would not fit in the registers; use sgemm on the unpacked weight.
-    private var w: UnsafePointer<Float>
-    init(_ w: UnsafePointer<Float>, n: Int, k: Int) { self.w = w; self.n = n; self.k = k }
+    private var w: UnsafePointer<Float>?
+    init(n: Int, k: Int) { self.n = n; self.k = k }
     func repack(_ w: UnsafePointer<Float>) { self.w = w }
     func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, m: Int) {
-        linearForward(y, x, w, m: m, k: k, n: n)
+        linearForward(y, x, w!, m: m, k: k, n: n)
     }
     #endif
+
+    /// Packs W[n, k] (row-major, PyTorch's [out, in]).
+    convenience init(_ w: UnsafePointer<Float>, n: Int, k: Int) {
+        self.init(n: n, k: k)
+        repack(w)
+    }
 
     typealias V = SIMD16<Float>
 

@@ -73,6 +73,12 @@ protocol HTTPTransport: AnyObject, Sendable {
     func send(_ request: HTTPRequest) async throws -> HTTPResponse
     /// Fails what is in flight with `cancelled` and releases connections; later sends fail.
     func shutdown()
+    /// How many requests a caller should keep handed over at once to keep `connections` busy.
+    func requestsInHand(connections: Int) -> Int
+}
+
+extension HTTPTransport {
+    func requestsInHand(connections: Int) -> Int { connections }
 }
 
 enum HTTPTransports {

@@ -363,14 +363,16 @@ public final class OpenAITeacher: @unchecked Sendable {
 
     /// Answers `count` prompts (`prompt(i)`), each turned into a result by `transform` as it
     /// arrives. The cache is asked a chunk of prompts at a time (see `CompletionBatch`); then
-    /// `workerCount` worker tasks each send one request after another, so a response hands
-    /// straight on to the next request in the same task rather than through a parent that
+    /// worker tasks, as many as the transport wants in hand, each send one request after
+    /// another, so a response hands straight on to the next request in the same task rather
+    /// than through a parent that
     /// launches a child task per request (two more thread hand-offs per request, which on a busy
     /// 2-core machine cost more than the request's own work).
     private func run<T>(count: Int, prompt: @escaping (Int) -> String,
                         transform: @escaping (Int, CachedTeacherResponse) -> T) async throws -> [T] {
         let cache = self.cache
-        let workers = min(count, workerCount)
+        // One worker per request the transport wants in hand (see `requestsInHand`).
+        let workers = min(count, transport.requestsInHand(connections: config.concurrency))
         let batch = CompletionBatch<T>(count: count, chunk: max(64, workers), prepare: { range in
             let prompts = range.map(prompt)
             let keys = prompts.map { self.cacheKey(prompt: $0) }
@@ -389,20 +391,6 @@ public final class OpenAITeacher: @unchecked Sendable {
             try await group.waitForAll()
         }
         return batch.values()
-    }
-
-    /// Worker tasks, i.e. requests handed to the transport at once. The socket transport keeps
-    /// at most `concurrency` on the wire and queues the rest in order, starting a queued one on
-    /// a connection the moment its previous response is read, on its own thread: so with twice
-    /// `concurrency` workers the next request goes out without waiting for a worker task to be
-    /// scheduled, parse the response and build the next one (on 2 cores that turnaround was
-    /// most of what kept the teacher benchmark from the server's latency bound). A queued
-    /// request's timeout starts when it gets a connection. URLSession gets `concurrency`.
-    private var workerCount: Int {
-        #if canImport(Glibc)
-        if transport is SocketHTTPTransport { return 2 * config.concurrency }
-        #endif
-        return config.concurrency
     }
 
     /// One completion: from the cache, or from the server (then cached).

@@ -434,11 +434,11 @@ final class SocketEventLoop: @unchecked Sendable {
                 }
                 next += 1
                 c.written = 0
-                lock.lock(); job.startClock(); lock.unlock()
+                job.startClock()
                 writeRequest(c)
             } else if open < maxConnections {
                 next += 1
-                lock.lock(); job.startClock(); lock.unlock()
+                job.startClock()
                 if connect(for: job) { open += 1 }
             } else if job.resent, let spare = takeIdle() {
                 drop(spare)   // room for the fresh connection a resend needs
