@@ -45,18 +45,16 @@ enum AnnotateStage {
                                              api: OpenAITeacherConfig.API(rawValue: t.api ?? "chat") ?? .chat,
                                              apiKeyEnv: t.apiKeyEnv, temperature: t.temperature ?? 0, maxTokens: t.maxTokens ?? 256,
                                              stop: t.stop, concurrency: t.concurrency ?? 16, timeout: t.timeout ?? 120,
-                                             maxRetries: t.maxRetries ?? 6)
+                                             maxRetries: t.maxRetries ?? 6, logprobs: t.logprobs ?? false, topLogprobs: t.topLogprobs)
             let prompt = try PromptTemplate(contentsOfFile: e.resolve(t.prompt ?? "").path)
             let status = ctx.status
+            // Each response is committed before it counts as answered, also when the annotation fails part-way.
             let cache = StoreTeacherCache(store: ctx.store, model: config.model, api: config.api.rawValue)
-            // Whatever completed is committed, also when the annotation fails part-way.
-            defer { try? cache.flush() }
             let teacher = try OpenAITeacher(config: config, prompt: prompt, task: parseTask(e.dataset.kind, override: t.parseAs),
                                             parseMode: ParseMode(rawValue: t.parse ?? "paper") ?? .paper,
                                             cache: cache,
                                             progress: { done, total in status("\(done)/\(total) requests") })
             annotations = try blocking { try await teacher.annotate(examples) }
-            try cache.flush()
             usage = teacher.usage
         }
         return try ArtifactCodec.encode(summarize(split: split, examples: examples, annotations: annotations, metric: e.dataset.metric,
