@@ -74,14 +74,17 @@ class State:
         self.answered_prompts = set()
 
 
-def response(args, status, reason, body, extra_headers=()):
+def response(args, status, reason, body, extra_headers=(), admin=False):
+    """One response's bytes, framed as the options say; `admin` (/stats, /reset) answers are
+    framed by Content-Length whatever the options (the tests read them with URLSession, which
+    on Linux takes neither close-delimited bodies nor trailers)."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     head = [f'HTTP/1.1 {status} {reason}', 'Content-Type: application/json']
-    if args.close_delimited:
+    if args.close_delimited and not admin:
         head.append('Connection: close')
         head.extend(extra_headers)
         return ('\r\n'.join(head) + '\r\n\r\n').encode() + data
-    if args.chunked:
+    if args.chunked and not admin:
         # Three chunks (one with an extension) and a trailer: every part of the framing is used.
         a, b = len(data) // 3, 2 * len(data) // 3
         parts = [data[:a], data[a:b], data[b:]]
@@ -91,7 +94,7 @@ def response(args, status, reason, body, extra_headers=()):
     else:
         head.append(f'Content-Length: {len(data)}')
         payload = data
-    if args.close:
+    if args.close or args.close_delimited:
         head.append('Connection: close')
     head.extend(extra_headers)
     return ('\r\n'.join(head) + '\r\n\r\n').encode() + payload
@@ -211,11 +214,11 @@ class Connection(asyncio.Protocol):
                      'max_in_flight': state.max_in_flight, 'in_flight': state.in_flight,
                      'auth_failures': state.auth_failures, 'connections': state.connections,
                      'answered': state.answered, 'answered_again': state.answered_again}
-            self.done(response(args, 200, 'OK', stats))
+            self.done(response(args, 200, 'OK', stats, admin=True))
             return
         if path == '/reset':
             state.reset()
-            self.done(response(args, 200, 'OK', {'ok': True}))
+            self.done(response(args, 200, 'OK', {'ok': True}, admin=True))
             return
         if method != 'POST' or path not in ('/v1/chat/completions', '/v1/completions'):
             self.done(response(args, 404, 'Not Found', {'error': {'message': 'no such endpoint'}}))
