@@ -393,7 +393,8 @@ async def main():
         await server.serve_forever()
 
 
-if __name__ == '__main__':
+def serve(main):
+    """Runs the asyncio `main` until SIGTERM or SIGINT (shared with forward_proxy.py)."""
     # A parent that ignores SIGTERM passes that on through exec; restore the default so that
     # Process.terminate() stops this server.
     # Likewise a blocked signal mask is inherited: unblock SIGTERM and SIGINT.
@@ -404,3 +405,7 @@ if __name__ == '__main__':
         asyncio.run(main())
     except KeyboardInterrupt:
         sys.exit(0)
+
+
+if __name__ == '__main__':
+    serve(main)

@@ -13,8 +13,8 @@ import argparse
 import asyncio
 import base64
 import json
-import signal
-import sys
+
+from fake_openai_server import serve
 
 stats = {'tunnels': 0, 'targets': {}, 'refused': 0}
 
@@ -101,9 +101,4 @@ async def main():
 
 
 if __name__ == '__main__':
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-    try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        sys.exit(0)
+    serve(main)
