@@ -3,17 +3,18 @@ import XCTest
 
 /// Claims, CSV, Markdown and LaTeX from fixed evaluations.
 final class ReportRenderingTests: XCTestCase {
-    func row(_ m: MethodKind, _ f: Double, _ seed: Int, _ v: Double, lambda: Double? = nil) -> EvaluationArtifact {
-        EvaluationArtifact(method: m, size: "tiny", dataFraction: f, lambda: lambda, labels: lambda == nil ? nil : "gold", seed: seed,
+    func row(_ m: String, _ f: Double, _ seed: Int, _ v: Double, lambda: Double? = nil) -> EvaluationArtifact {
+        EvaluationArtifact(method: m, size: "tiny", dataFraction: f,
+                           options: lambda.map { MethodVariant(["lambda": .number($0), "labels": .string("gold")]) }, seed: seed,
                            split: "test", metric: "equation", value: v, count: 100)
     }
 
     var evaluations: [EvaluationArtifact] {
-        [row(.standardFinetune, 0.25, 0, 0.10), row(.standardFinetune, 0.25, 1, 0.14),
-         row(.standardFinetune, 1, 0, 0.30), row(.standardFinetune, 1, 1, 0.34),
-         row(.distillStepByStep, 0.25, 0, 0.40, lambda: 1), row(.distillStepByStep, 0.25, 1, 0.44, lambda: 1),
-         row(.distillStepByStep, 1, 0, 0.60, lambda: 1), row(.distillStepByStep, 1, 1, 0.64, lambda: 1),
-         EvaluationArtifact(method: .fewShotCoT, size: "teacher", split: "test", metric: "equation", value: 0.8, count: 100,
+        [row("standard_finetune", 0.25, 0, 0.10), row("standard_finetune", 0.25, 1, 0.14),
+         row("standard_finetune", 1, 0, 0.30), row("standard_finetune", 1, 1, 0.34),
+         row("distill_step_by_step", 0.25, 0, 0.40, lambda: 1), row("distill_step_by_step", 0.25, 1, 0.44, lambda: 1),
+         row("distill_step_by_step", 1, 0, 0.60, lambda: 1), row("distill_step_by_step", 1, 1, 0.64, lambda: 1),
+         EvaluationArtifact(method: "few_shot_cot", size: "teacher", split: "test", metric: "equation", value: 0.8, count: 100,
                             parseFailures: 3)]
     }
 
@@ -46,7 +47,7 @@ final class ReportRenderingTests: XCTestCase {
             "distill_step_by_step[tiny]@1.0 = 0.62 ± 0.01",
             "few_shot_cot > distill_step_by_step@1.0",
         ])
-        let report = try ReportRenderer.render(experiment: e, inputs: .init(evaluations: evaluations), stageCosts: [])
+        let report = try ReportRenderer.render(context: ReportContext(e), inputs: .init(evaluations: evaluations))
         let verdicts = try XCTUnwrap(report.claims)
         XCTAssertEqual(verdicts.map(\.reproduced), [true, true, false, true, true])
         XCTAssertEqual(verdicts[0].evidence.count, 2, "one comparison per data fraction")
@@ -66,16 +67,16 @@ final class ReportRenderingTests: XCTestCase {
 
     func testTablesShowMeanAndStdOverSeeds() throws {
         let e = try experiment(claims: [])
-        let report = try ReportRenderer.render(experiment: e, inputs: .init(evaluations: evaluations), stageCosts: [])
+        let report = try ReportRenderer.render(context: ReportContext(e), inputs: .init(evaluations: evaluations))
         let md = try XCTUnwrap(report.files["report.md"])
         XCTAssertTrue(md.contains("| method | tiny @ 25 % | tiny @ 100 % |"), md)
         XCTAssertTrue(md.contains("| standard_finetune | 12.0 ± 2.8 | 32.0 ± 2.8 |"), md)
         XCTAssertTrue(md.contains("| distill_step_by_step λ=1 (gold labels) | 42.0 ± 2.8 | 62.0 ± 2.8 |"), md)
         let csv = try XCTUnwrap(report.files["results.csv"]).split(separator: "\n")
         XCTAssertEqual(csv.count, 1 + 9)
-        XCTAssertEqual(csv[1], "standard_finetune,tiny,0.25,,0,test,equation,0.100000")
-        XCTAssertEqual(csv[5], "distill_step_by_step,tiny,0.25,1,0,test,equation,0.400000")
-        XCTAssertEqual(csv[9], "few_shot_cot,teacher,,,,test,equation,0.800000")
+        XCTAssertEqual(csv[1], "standard_finetune,,tiny,0.25,,0,test,equation,0.100000")
+        XCTAssertEqual(csv[5], "distill_step_by_step,labels=gold,tiny,0.25,1,0,test,equation,0.400000")
+        XCTAssertEqual(csv[9], "few_shot_cot,,teacher,,,,test,equation,0.800000")
         let tex = try XCTUnwrap(report.files["results.tex"])
         XCTAssertTrue(tex.contains("\\begin{tabular}{lrr}"), tex)
         XCTAssertTrue(tex.contains("standard\\_finetune & 12.0 $\\pm$ 2.8 & 32.0 $\\pm$ 2.8 \\\\"), tex)
@@ -85,26 +86,26 @@ final class ReportRenderingTests: XCTestCase {
 
     func testDataSizeFigureHasASeriesPerMethodAndTheTeacherDashed() throws {
         let e = try experiment(claims: [])
-        let report = try ReportRenderer.render(experiment: e, inputs: .init(evaluations: evaluations), stageCosts: [])
+        let report = try ReportRenderer.render(context: ReportContext(e), inputs: .init(evaluations: evaluations))
         let svg = try XCTUnwrap(report.files["data-size-tiny.svg"])
         XCTAssertTrue(svg.hasPrefix("<svg"))
         XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 2, "standard_finetune and distill_step_by_step")
         XCTAssertEqual(svg.components(separatedBy: "stroke-dasharray").count - 1, 2, "teacher line and its legend entry")
         XCTAssertEqual(svg.components(separatedBy: "<circle").count - 1, 4)
-        XCTAssertTrue(svg.contains(">distill_step_by_step λ=1 (gold)</text>"))
+        XCTAssertTrue(svg.contains(">distill_step_by_step λ=1 (gold labels)</text>"))
         XCTAssertTrue(svg.contains(">few_shot_cot (teacher)</text>"))
         XCTAssertTrue(try XCTUnwrap(report.files["report.md"]).contains("![data-size-tiny.svg](data-size-tiny.svg)"))
     }
 
     func testModelSizeFigurePlacesSizesByParameters() {
-        func r(_ m: MethodKind, _ size: String, _ params: Int, _ v: Double) -> ResultRow {
+        func r(_ m: String, _ size: String, _ params: Int, _ v: Double) -> ResultRow {
             var e = EvaluationArtifact(method: m, size: size, dataFraction: 1, seed: 0, split: "test", metric: "equation",
                                        value: v, count: 10)
             e.parameters = params
             return ResultRow(e)
         }
-        let rows = [r(.standardFinetune, "tiny", 13_000, 0.1), r(.standardFinetune, "small", 1_500_000, 0.3),
-                    r(.distillStepByStep, "tiny", 13_000, 0.2), r(.distillStepByStep, "small", 1_500_000, 0.5)]
+        let rows = [r("standard_finetune", "tiny", 13_000, 0.1), r("standard_finetune", "small", 1_500_000, 0.3),
+                    r("distill_step_by_step", "tiny", 13_000, 0.2), r("distill_step_by_step", "small", 1_500_000, 0.5)]
         let svg = Figures.modelSize(title: "t", metric: "equation", fraction: 1, rows: rows)
         XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 2)
         XCTAssertTrue(svg.contains(">tiny 13k</text>"), svg)
@@ -113,7 +114,7 @@ final class ReportRenderingTests: XCTestCase {
 
     func testMaterializeReplacesStaleFiguresAndRendersPNGWhenItCan() throws {
         let e = try experiment(claims: [])
-        let report = try ReportRenderer.render(experiment: e, inputs: .init(evaluations: evaluations), stageCosts: [])
+        let report = try ReportRenderer.render(context: ReportContext(e), inputs: .init(evaluations: evaluations))
         let folder = try TemporaryFolder()
         let stale = folder.url.appendingPathComponent("data-size-gone.svg")
         try Data("<svg/>".utf8).write(to: stale)

@@ -12,7 +12,7 @@ import Foundation
 /// is checked for every size. A method swept over λ or label sources must hold for each variant.
 public struct Claim: Equatable, Sendable {
     public struct Operand: Equatable, Sendable {
-        public var method: MethodKind
+        public var method: String
         public var size: String?
         public var fraction: Double?
     }
@@ -68,11 +68,11 @@ public struct Claim: Equatable, Sendable {
             size = String(rest[rest.index(after: open)..<rest.index(before: rest.endIndex)])
             rest = String(rest[..<open])
         }
-        guard let method = MethodKind(rawValue: rest) else {
-            let hint = Suggestion.closest(to: rest, among: MethodKind.allCases.map(\.rawValue)).map { " (did you mean `\($0)`?)" } ?? ""
+        guard let method = MethodRegistry.named(rest) else {
+            let hint = Suggestion.closest(to: rest, among: MethodRegistry.names).map { " (did you mean `\($0)`?)" } ?? ""
             throw StepwiseError("unknown method `\(rest)`\(hint)")
         }
-        return Operand(method: method, size: size, fraction: fraction)
+        return Operand(method: method.name, size: size, fraction: fraction)
     }
 }
 
@@ -97,13 +97,12 @@ public enum ClaimChecker {
 
     /// Mean over seeds per variant (λ, labels) of one operand at one (size, fraction).
     static func values(_ o: Claim.Operand, size: String, fraction: Double, rows: [ResultRow]) -> [(String, Double)] {
-        if o.method == .fewShotCoT {
-            return rows.filter { $0.method == MethodKind.fewShotCoT.rawValue }.map { ("", $0.value) }
+        if MethodRegistry.named(o.method)?.trainsStudent == false {
+            return rows.filter { $0.method == o.method }.map { ("", $0.value) }
         }
         var groups: [String: [Double]] = [:]
-        for r in rows where r.method == o.method.rawValue && r.size == size && r.dataFraction == fraction {
-            let variant = [r.lambda.map { "λ=\(JSONValue.format($0))" }, r.labels.map { "\($0) labels" }]
-                .compactMap { $0 }.joined(separator: " ")
+        for r in rows where r.method == o.method && r.size == size && r.dataFraction == fraction {
+            let variant = String(r.displayName.dropFirst(r.method.count)).trimmingCharacters(in: .whitespaces)
             groups[variant, default: []].append(r.value)
         }
         return groups.keys.sorted().map { ($0, SeedStats(groups[$0]!).mean) }
@@ -113,7 +112,7 @@ public enum ClaimChecker {
         var evidence: [String] = []
         var ok = true
         func pct(_ v: Double) -> String { String(format: "%.1f", v * 100) }
-        func name(_ o: Claim.Operand, _ variant: String) -> String { variant.isEmpty ? o.method.rawValue : "\(o.method.rawValue) \(variant)" }
+        func name(_ o: Claim.Operand, _ variant: String) -> String { variant.isEmpty ? o.method : "\(o.method) \(variant)" }
         switch claim.kind {
         case let .compare(a, op, b, every):
             for size in a.size.map({ [$0] }) ?? sizes {

@@ -32,9 +32,7 @@ public enum Figures {
         var order: [String] = []
         for r in rows where r.size != "teacher" {
             guard let xv = x(r) else { continue }
-            var name = r.method
-            if let l = r.lambda { name += " λ=\(JSONValue.format(l))" }
-            if let lab = r.labels, r.method == MethodKind.distillStepByStep.rawValue { name += " (\(lab))" }
+            let name = r.displayName
             if byName[name] == nil { order.append(name) }
             byName[name, default: [:]][xv, default: []].append(r.value)
         }

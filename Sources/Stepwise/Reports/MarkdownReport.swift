@@ -3,19 +3,18 @@ import Foundation
 /// `report.md`: what was compared, the results table (mean ± std over seeds), the teacher's
 /// quality, the protocol, and what each stage cost.
 public struct MarkdownReport {
-    public var experiment: Experiment
+    public var context: ReportContext
     public var rows: [ResultRow]
     public var teacher: EvaluationArtifact?
     public var teacherSplits: [TeacherSplitStats] = []
-    public var stageCosts: [(kind: String, count: Int, seconds: Double)]
     public var missing: [String]
     public var claims: [ClaimVerdict] = []
 
     public func render(figures: [String] = []) -> String {
-        let e = experiment
-        let d = e.report.decimals
-        var out = "# \(e.report.title ?? e.name)\n\n"
-        out += "Spec: `\(e.file)` · dataset: `\(e.dataset.kind.rawValue)` · teacher: `\(e.teacher.kind.rawValue)` · metric: `\(e.dataset.metric)` (test split, %)\n\n"
+        let e = context
+        let d = e.decimals
+        var out = "# \(e.title ?? e.name)\n\n"
+        out += "Experiment: `\(e.name)` · dataset: `\(e.datasetKind)` · teacher: `\(e.teacherKind)` · metric: `\(e.metric)` (test split, %)\n\n"
         if !missing.isEmpty {
             out += "> **Partial report**: \(missing.count) evaluation\(missing.count == 1 ? " is" : "s are") not in the store yet: "
             out += missing.prefix(5).map { "`\($0)`" }.joined(separator: ", ") + (missing.count > 5 ? ", …" : "") + "\n\n"
@@ -25,8 +24,8 @@ public struct MarkdownReport {
         for f in figures { out += "\n![\(f)](\(f))\n" }
         if let teacher {
             out += "\n## Teacher\n\n"
-            out += "Few-shot CoT teacher (`\(e.teacher.kind.rawValue)`) on the test split: \(SeedStats([teacher.value]).formatted(decimals: d)) % "
-            out += "\(e.dataset.metric), \(teacher.parseFailures ?? 0) of \(teacher.count) outputs without a parsable answer "
+            out += "Few-shot CoT teacher (`\(e.teacherKind)`) on the test split: \(SeedStats([teacher.value]).formatted(decimals: d)) % "
+            out += "\(e.metric), \(teacher.parseFailures ?? 0) of \(teacher.count) outputs without a parsable answer "
             out += "(\(String(format: "%.1f", Double(teacher.parseFailures ?? 0) / Double(max(1, teacher.count)) * 100)) %).\n"
         }
         if !teacherSplits.isEmpty {
@@ -48,10 +47,9 @@ public struct MarkdownReport {
                 for line in v.evidence { out += "  - \(line)\n" }
             }
         }
-        if !stageCosts.isEmpty {
-            out += "\n## Cost\n\n| stage | count | wall time (s) |\n|---|---:|---:|\n"
-            for c in stageCosts { out += "| \(c.kind) | \(c.count) | \(String(format: "%.1f", c.seconds)) |\n" }
-        }
+        // The cost table is the store's record of wall times, not part of the report artifact
+        // (a cached artifact cannot depend on how long things took): filled in when written out.
+        out += "\n" + MarkdownReport.costMarker + "\n"
         return out
     }
 
@@ -60,32 +58,30 @@ public struct MarkdownReport {
         let students = rows.filter { $0.size != "teacher" }
         var groups: [ResultGroup: [Double]] = [:]
         for r in students { groups[r.group, default: []].append(r.value) }
-        let sizes = experiment.sweep.sizes.filter { s in students.contains { $0.size == s } }
-        let fractions = experiment.sweep.dataFractions.sorted()
+        let sizes = context.sizes.filter { s in students.contains { $0.size == s } }
+        let fractions = context.dataFractions.sorted()
         var rowKeys: [String] = []
-        var rowNames: [String: (String, Double?, String?)] = [:]
+        var rowNames: [String: ResultRow] = [:]
         for r in students {
-            var name = r.method
-            if let l = r.lambda { name += " λ=\(JSONValue.format(l))" }
-            if let lab = r.labels, r.method == MethodKind.distillStepByStep.rawValue { name += " (\(lab) labels)" }
-            if rowNames[name] == nil { rowKeys.append(name); rowNames[name] = (r.method, r.lambda, r.labels) }
+            let name = r.displayName
+            if rowNames[name] == nil { rowKeys.append(name); rowNames[name] = r }
         }
         let columns = max(1, sizes.count * fractions.count)
         if sizes.isEmpty {
             // Teacher only: one column.
             var out = "| method | test |\n|---|---:|\n"
             if let t = teacher { out += "| few_shot_cot (teacher) | \(SeedStats([t.value]).formatted(decimals: decimals)) |\n" }
-            return out + "\nValues are test \(experiment.dataset.metric) in %.\n"
+            return out + "\nValues are test \(context.metric) in %.\n"
         }
         var out = "| method |" + sizes.flatMap { s in fractions.map { " \(s) @ \(pct($0)) |" } }.joined() + "\n"
         out += "|---|" + String(repeating: "---:|", count: sizes.count * fractions.count) + "\n"
         for name in rowKeys {
-            let (method, lambda, labels) = rowNames[name]!
+            let row = rowNames[name]!
             out += "| \(name) |"
             for s in sizes {
                 for f in fractions {
-                    let g = ResultGroup(method: method, size: s, dataFraction: f, lambda: lambda, labels: labels,
-                                        metric: experiment.dataset.metric)
+                    var g = row.group
+                    g.size = s; g.dataFraction = f
                     out += " " + (groups[g].map { SeedStats($0).formatted(decimals: decimals) } ?? "–") + " |"
                 }
             }
@@ -95,8 +91,20 @@ public struct MarkdownReport {
             out += "| few_shot_cot (teacher) |" + String(repeating: " \(SeedStats([t.value]).formatted(decimals: decimals)) |",
                                                      count: columns) + "\n"
         }
-        out += "\nValues are test \(experiment.dataset.metric) in %, mean ± std over seeds \(experiment.sweep.seeds.map(String.init).joined(separator: ", ")).\n"
+        out += "\nValues are test \(context.metric) in %, mean ± std over seeds \(context.seeds.map(String.init).joined(separator: ", ")).\n"
         return out
+    }
+
+    static let costMarker = "<!-- stage costs -->"
+
+    /// report.md with the cost table in place of its marker.
+    public static func withCosts(_ text: String, _ costs: [(kind: String, count: Int, seconds: Double)]) -> String {
+        var table = ""
+        if !costs.isEmpty {
+            table = "## Cost\n\n| stage | count | wall time (s) |\n|---|---:|---:|\n"
+            for c in costs { table += "| \(c.kind) | \(c.count) | \(String(format: "%.1f", c.seconds)) |\n" }
+        }
+        return text.replacingOccurrences(of: costMarker + "\n", with: table)
     }
 
     func pct(_ f: Double) -> String { "\(JSONValue.format(f * 100)) %" }
