@@ -83,3 +83,30 @@ final class PlanExpansionTests: XCTestCase {
         XCTAssertEqual(plan.stages.map(\.kind), [.dataset, .annotate, .teacherEval, .report])
     }
 }
+
+/// Kinds that build their key JSON by hand (for planning speed) build exactly what the
+/// generic encoder would.
+final class KeyParamsTests: XCTestCase {
+    func testHandBuiltKeyParamsEqualTheEncodersJSON() throws {
+        let project = try TempProject()
+        defer { project.remove() }
+        let plan = try Planner.plan(try project.experiment(PlanExpansionTests.sweepSpec))
+        var checked = 0
+        for stage in plan.stages where stage.kind == .train || stage.kind == .evaluate {
+            let payload = try JSONSerialization.jsonObject(with: try stage.work.encode()) as! [String: Any]
+            let params = try JSONSerialization.data(withJSONObject: payload["params"]!)
+            let generic: JSONValue
+            if stage.kind == .train {
+                generic = JSONValue(encoding: try JSONDecoder().decode(TrainStage.Params.self, from: params))
+            } else {
+                generic = JSONValue(encoding: try JSONDecoder().decode(EvaluateStage.Params.self, from: params))
+            }
+            XCTAssertEqual(stage.params, generic, stage.label)
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 100)
+        let cell = Cell(method: "distill_step_by_step", size: "a", dataFraction: 0.25, seed: 2,
+                        variant: MethodVariant(["lambda": .number(0.5), "labels": .string("gold")]))
+        XCTAssertEqual(cell.json, JSONValue(encoding: cell))
+    }
+}

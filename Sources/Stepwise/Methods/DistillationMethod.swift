@@ -69,6 +69,13 @@ public struct MethodVariant: Codable, Hashable, Sendable {
     public var values: [String: JSONValue]
     public init(_ values: [String: JSONValue] = [:]) { self.values = values }
 
+    // Encoded as the plain mapping `{lambda: 1, labels: gold}`.
+    public init(from decoder: Decoder) throws { values = try decoder.singleValueContainer().decode([String: JSONValue].self) }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(values)
+    }
+
     public func double(_ key: String) -> Double? { if case .number(let d)? = values[key] { return d }; return nil }
     public func string(_ key: String) -> String? { if case .string(let s)? = values[key] { return s }; return nil }
 }

@@ -29,15 +29,19 @@ public protocol StageDefinition {
     /// A relative cost (≈ multiply-adds), for longest-chain-first scheduling and `plan`'s
     /// estimate; calibrated against the durations the store has seen.
     static func estimatedCost(_ params: Params) -> Double
+    /// The params as they enter the key: the snake_case JSON of `params`. Kinds planned by the
+    /// thousand build it directly (it must equal `JSONValue(encoding: params)`; tested).
+    static func keyParams(_ params: Params) -> JSONValue
     static func run(_ params: Params, settings: Settings, inputs: StageInputs, output: StageOutput) throws
 }
 
 extension StageDefinition {
     public static func estimatedCost(_ params: Params) -> Double { 0 }
+    public static func keyParams(_ params: Params) -> JSONValue { JSONValue(encoding: params) }
 
     /// A runnable stage of this kind with these params.
     static func work(_ params: Params, settings: Settings) -> StageWork {
-        StageWork(kind: kind, version: version, keyParams: JSONValue(encoding: params),
+        StageWork(kind: kind, version: version, keyParams: keyParams(params),
                   cost: estimatedCost(params),
                   encode: { try JobCodec.encoder.encode(JobPayload(params: params, settings: settings)) },
                   run: { inputs, output in try run(params, settings: settings, inputs: inputs, output: output) })
@@ -74,4 +78,20 @@ public struct StageWork: @unchecked Sendable {
     /// Params + settings as a job file carries them.
     let encode: () throws -> Data
     let run: (StageInputs, StageOutput) throws -> Void
+}
+
+/// Key JSON of values shared by many stages of a plan (a size, the training recipe), encoded
+/// once: Foundation's encoder round trip per stage made `plan` of a large sweep slow.
+enum SharedKeyJSON {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var cache: [AnyHashable: JSONValue] = [:]
+
+    static func of<T: Encodable & Hashable>(_ value: T) -> JSONValue {
+        lock.lock(); defer { lock.unlock() }
+        if let hit = cache[AnyHashable(value)] { return hit }
+        let json = JSONValue(encoding: value)
+        if cache.count > 4096 { cache.removeAll() }
+        cache[AnyHashable(value)] = json
+        return json
+    }
 }

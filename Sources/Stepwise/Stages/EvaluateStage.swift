@@ -15,6 +15,11 @@ public enum EvaluateStage: StageDefinition {
         public var maxNewTokens: Int
     }
 
+    public static func keyParams(_ p: Params) -> JSONValue {
+        .object(["cell": p.cell.json, "method_version": .number(Double(p.methodVersion)), "split": .string(p.split.rawValue),
+                 "metric": .string(p.metric), "max_new_tokens": .number(Double(p.maxNewTokens))])
+    }
+
     /// Decoding is about a hundredth of training's work per example.
     public static func estimatedCost(_ p: Params) -> Double { 0 }
 

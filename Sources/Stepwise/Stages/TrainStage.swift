@@ -39,6 +39,12 @@ public enum TrainStage: StageDefinition {
         public var trainer: Int
     }
 
+    public static func keyParams(_ p: Params) -> JSONValue {
+        .object(["cell": p.cell.json, "method_version": .number(Double(p.methodVersion)), "size": SharedKeyJSON.of(p.size),
+                 "dropout": .number(p.dropout), "recipe": SharedKeyJSON.of(p.recipe), "metric": .string(p.metric),
+                 "validation_limit": .number(Double(p.validationLimit)), "trainer": .number(Double(p.trainer))])
+    }
+
     /// Multiply-adds of the weights × examples per step × steps × streams.
     public static func estimatedCost(_ p: Params) -> Double {
         let s = p.size
