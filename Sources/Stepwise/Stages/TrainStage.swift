@@ -120,7 +120,9 @@ public enum TrainStage: StageDefinition {
         })
         if let best { model.restore(best.snapshot) }
 
-        try model.save(to: output.folder, tokenizer: tokenizer)
+        do { try model.save(to: output.folder, tokenizer: tokenizer) } catch {
+            throw StepwiseError("train[\(cell.label)]: cannot write its checkpoint into \(output.folder.path): \(ArtifactFiles.describe(error))")
+        }
         let summary = TrainingSummary(steps: options.steps, parameters: model.parameterCount, lossCurve: lossCurve,
                                       streamNames: streams.map(\.name), validationCurve: validationCurve,
                                       bestStep: best?.step ?? options.steps, bestValidation: best?.score ?? .nan,

@@ -9,7 +9,8 @@ public final class Store: @unchecked Sendable {
     public let url: URL
     let db: DatabasePool
 
-    public init(url: URL) throws {
+    /// `upTo`: apply migrations only up to that one (tests build a store of an older version).
+    public init(url: URL, upTo lastMigration: String? = nil) throws {
         self.url = url
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         var config = Configuration()
@@ -32,7 +33,7 @@ public final class Store: @unchecked Sendable {
         } catch {
             throw StepwiseError("cannot open store \(url.path): \(error)")
         }
-        try Self.migrator.migrate(db)
+        if let lastMigration { try Self.migrator.migrate(db, upTo: lastMigration) } else { try Self.migrator.migrate(db) }
     }
 
     /// Default location: `.stepwise/store.sqlite` at the project root.
@@ -149,4 +150,11 @@ public struct ArtifactSummary: Sendable {
     /// Folder artifacts: path relative to the artifact directory.
     public var location: String?
     public var sha256: String?
+}
+
+extension Store {
+    /// Runs raw SQL (tests forge rows of an older Stepwise with it).
+    func execute(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try db.write { db in try db.execute(sql: sql, arguments: arguments) }
+    }
 }

@@ -114,6 +114,10 @@ public enum ArtifactFiles {
     /// The OS's words for a file error (e.g. "No space left on device"), not Foundation's wrapper.
     static func describe(_ error: Error) -> String {
         let ns = error as NSError
+        let file = (ns.userInfo[NSFilePathErrorKey] as? String).map { " (\($0))" } ?? ""
+        if ns.domain == NSCocoaErrorDomain && ns.code == CocoaError.fileWriteOutOfSpace.rawValue {
+            return "No space left on device" + file
+        }
         if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(underlying.code)))
         }
