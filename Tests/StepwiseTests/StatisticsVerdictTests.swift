@@ -12,9 +12,14 @@ final class StatisticsVerdictTests: XCTestCase {
         return out
     }
 
+    /// Arms A and B of five seeds on 300 examples, with these skills.
+    func fiveSeedArms(_ skillA: Double, _ skillB: Double) throws -> (ArmScores, ArmScores) {
+        (try Fixture.arm("A", seeds: Array(0..<5), examples: 300, skill: skillA),
+         try Fixture.arm("B", seeds: Array(0..<5), examples: 300, skill: skillB))
+    }
+
     func testClearWin() throws {
-        let a = try Fixture.arm("A", seeds: Array(0..<5), examples: 300, skill: 0.25)
-        let b = try Fixture.arm("B", seeds: Array(0..<5), examples: 300, skill: 0)
+        let (a, b) = try fiveSeedArms(0.25, 0)
         XCTAssertEqual(try verdicts(a, b), [.greater: .reproduced, .greaterOrEqual: .reproduced, .less: .contradicted, .lessOrEqual: .contradicted])
         let v = try rules.compare(a, .greater, b, pairing: .bySeed)
         XCTAssertGreaterThan(v.difference.difference.lower, 0.1)
@@ -25,15 +30,13 @@ final class StatisticsVerdictTests: XCTestCase {
     }
 
     func testClearLoss() throws {
-        let a = try Fixture.arm("A", seeds: Array(0..<5), examples: 300, skill: -0.2)
-        let b = try Fixture.arm("B", seeds: Array(0..<5), examples: 300, skill: 0.05)
+        let (a, b) = try fiveSeedArms(-0.2, 0.05)
         XCTAssertEqual(try verdicts(a, b), [.greater: .contradicted, .greaterOrEqual: .contradicted, .less: .reproduced, .lessOrEqual: .reproduced])
         XCTAssertLessThan(try rules.compare(a, .greater, b, pairing: .bySeed).difference.difference.upper, -0.1)
     }
 
     func testTieIsInconclusiveWithAdvice() throws {
-        let a = try Fixture.arm("A", seeds: Array(0..<5), examples: 300, skill: 0)
-        let b = try Fixture.arm("B", seeds: Array(0..<5), examples: 300, skill: 0)
+        let (a, b) = try fiveSeedArms(0, 0)
         XCTAssertEqual(try verdicts(a, b), [.greater: .inconclusive, .greaterOrEqual: .inconclusive, .less: .inconclusive, .lessOrEqual: .inconclusive])
         let v = try rules.compare(a, .greater, b, pairing: .bySeed)
         XCTAssertLessThan(v.difference.difference.lower, 0)

@@ -44,8 +44,9 @@ public struct ArmScores: Sendable {
         let ids = first.exampleIDs.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         guard !ids.isEmpty else { throw StepwiseError("\(label): seed \(first.seed) has no test examples") }
         var column: [String: Int] = [:]
-        for (i, id) in ids.enumerated() where column.updateValue(i, forKey: id) != nil {
-            throw StepwiseError("\(label): seed \(first.seed) scores test example '\(id)' twice")
+        for (i, id) in ids.enumerated() {
+            guard column[id] == nil else { throw StepwiseError("\(label): seed \(first.seed) scores test example '\(id)' twice") }
+            column[id] = i
         }
         let ordered = runs.sorted { $0.seed < $1.seed }
         var values = [Double](repeating: 0, count: ordered.count * ids.count)
