@@ -69,12 +69,13 @@ public struct VerdictRules: Sendable {
     public func compare(_ a: ArmScores, _ op: ComparisonOperator, _ b: ArmScores, pairing: SeedPairing) throws -> ComparisonVerdict {
         let d = try bootstrap.difference(a, b, pairing: pairing)
         let est = d.difference
-        var verdict = op.verdict(lower: est.lower, upper: est.upper)
-        var why = verdictClause(verdict, op: op)
+        let decided = op.verdict(lower: est.lower, upper: est.upper)
+        var verdict = decided
+        var why = verdictClause(decided, op: op)
         let seeded = [(a, d.seedsA.count), (b, d.seedsB.count)].filter { !$0.0.seedless }
-        if verdict != .inconclusive, let few = seeded.first(where: { $0.1 < minimumSeeds }) {
+        if decided != .inconclusive, let few = seeded.first(where: { $0.1 < minimumSeeds }) {
             verdict = .inconclusive
-            why = "\(fewSeeds(few.0.label, few.1)); the interval \(verdictClause(op.verdict(lower: est.lower, upper: est.upper), op: op))"
+            why = "\(fewSeeds(few.0.label, few.1)); the interval \(why)"
         }
         let seeds = d.pairing == .bySeed ? "\(d.seedsA.count) seeds paired"
             : "\(d.seedsA.count) vs \(d.seedsB.count) seeds, not paired"
