@@ -38,7 +38,7 @@ public struct ReportContext: Codable, Sendable {
 /// artifact, and written out (materialized) after every run.
 public enum ReportStage: StageDefinition {
     public static let kind: StageKind = "report"
-    public static let version = 4   // 4: method variants by name; costs filled in when written out
+    public static let version = 5   // 4: method variants by name; costs filled in when written out; 5: verdicts with uncertainty, predictions/*.jsonl
 
     public struct Params: Codable, Sendable {
         public var context: ReportContext
@@ -104,10 +104,11 @@ public enum ReportRenderer {
         let evaluations = inputs.evaluations
         let rows = evaluations.map(ResultRow.init)
         let teacher = evaluations.first { $0.size == "teacher" }
-        let verdicts = ClaimChecker.check(context.claims, rows: rows, sizes: context.sizes,
+        let arms = ResultArms(evaluations)
+        let verdicts = ClaimChecker.check(context.claims, arms: arms, sizes: context.sizes,
                                           fractions: context.dataFractions.sorted())
         let md = MarkdownReport(context: context, rows: rows, teacher: teacher, teacherSplits: inputs.teacherSplits,
-                                missing: inputs.missing, claims: verdicts)
+                                missing: inputs.missing, claims: verdicts, arms: arms)
         let json = try ArtifactCodec.encode(rows)
         var figures: [String: String] = [:]
         if context.dataFractions.count > 1 {
@@ -122,6 +123,7 @@ public enum ReportRenderer {
                     title: "\(context.name): model size", metric: context.metric, fraction: f, rows: rows)
             }
         }
+        for (name, text) in PredictionFiles.render(evaluations) { figures["predictions/\(name)"] = text }
         return ReportArtifact(files: figures.merging([
             "results.csv": ResultsCSV.render(rows),
             "results.json": String(decoding: json, as: UTF8.self) + "\n",
@@ -154,6 +156,7 @@ public enum ReportRenderer {
         for (name, text) in report.files {
             let url = out.appendingPathComponent(name), data = Data(text.utf8)
             if (try? Data(contentsOf: url)) == data { continue }
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try data.write(to: url, options: .atomic)
             written.insert(name)
         }
@@ -163,6 +166,12 @@ public enum ReportRenderer {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
         where isFigureFile(name) && !current.contains(name) && !current.contains(svgName(ofPNG: name)) {
             try? FileManager.default.removeItem(at: out.appendingPathComponent(name))
+        }
+        // Prediction files of rows no longer in the report would look current: remove them.
+        let predictions = out.appendingPathComponent("predictions")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: predictions.path)) ?? []
+        where name.hasSuffix(".jsonl") && !current.contains("predictions/\(name)") {
+            try? FileManager.default.removeItem(at: predictions.appendingPathComponent(name))
         }
         // PNG copies for viewers without SVG support, when a renderer is installed. They are
         // derived files (renderer-dependent bytes), so they live only in Results/, not the store.
