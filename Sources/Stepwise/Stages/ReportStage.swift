@@ -46,8 +46,7 @@ public enum ReportStage: StageDefinition {
 
     public static func run(_ p: Params, settings: NoSettings, inputs: StageInputs, output: StageOutput) throws {
         var collected = ReportRenderer.Inputs()
-        for (role, location) in inputs.artifacts {
-            guard case .inline = location else { continue }
+        for (role, _) in inputs.artifacts {
             try ReportRenderer.add(role: role, data: try inputs.data(role), label: role, to: &collected)
         }
         try output.write(ReportRenderer.render(context: p.context, inputs: collected))

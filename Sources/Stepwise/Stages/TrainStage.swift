@@ -13,8 +13,8 @@ public struct TrainingSummary: Codable, Sendable {
     public var bestStep: Int
     public var bestValidation: Double
     public var trainExamples: Int
-    public var seconds: Double
-    public var tokensPerSecond: Double
+    // No wall time or throughput here: the artifact must depend only on its key (the store
+    // records each stage's duration beside it).
 }
 
 /// train: one student for one cell. Evaluates on (up to `validationLimit` examples of) the
@@ -126,8 +126,7 @@ public enum TrainStage: StageDefinition {
         let summary = TrainingSummary(steps: options.steps, parameters: model.parameterCount, lossCurve: lossCurve,
                                       streamNames: streams.map(\.name), validationCurve: validationCurve,
                                       bestStep: best?.step ?? options.steps, bestValidation: best?.score ?? .nan,
-                                      trainExamples: examples.count, seconds: Date().timeIntervalSince(start),
-                                      tokensPerSecond: tokensPerSecond)
+                                      trainExamples: examples.count)
         try ArtifactCodec.encode(summary).write(to: output.folder.appendingPathComponent(summaryFile))
     }
 }
