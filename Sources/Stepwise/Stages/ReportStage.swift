@@ -113,13 +113,13 @@ public enum ReportRenderer {
         if context.dataFractions.count > 1 {
             for size in context.sizes where rows.contains(where: { $0.size == size }) {
                 figures["data-size-\(size).svg"] = Figures.dataSize(title: "\(context.name): data size",
-                                                                    metric: context.metric, size: size, rows: rows)
+                                                                    metric: context.metric, size: size, rows: rows, arms: arms)
             }
         }
         if context.sizes.count > 1 {
             for f in context.dataFractions.sorted() where rows.contains(where: { $0.dataFraction == f }) {
                 figures["model-size-\(JSONValue.format(f * 100)).svg"] = Figures.modelSize(
-                    title: "\(context.name): model size", metric: context.metric, fraction: f, rows: rows)
+                    title: "\(context.name): model size", metric: context.metric, fraction: f, rows: rows, arms: arms)
             }
         }
         for (name, text) in PredictionFiles.render(evaluations) { figures["predictions/\(name)"] = text }
