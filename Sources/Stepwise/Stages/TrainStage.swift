@@ -93,6 +93,7 @@ public enum TrainStage: StageDefinition {
         options.maxInputLength = r.maxInputLength
         options.maxTargetLength = r.maxTargetLength
         options.evaluateEvery = r.evalEvery
+        options.microBatches = r.microBatches
         let trainer = Trainer(model: model, options: options)
 
         let metric = Metric(rawValue: p.metric) ?? .exactMatch
