@@ -6,7 +6,7 @@ import XCTest
 /// trains small unigram models with the `sentencepiece` package (nmt_nfkc; with and without byte
 /// fallback; with user-defined symbols) and writes the ids of the `sentencepiece` library and of
 /// transformers' `T5TokenizerFast` for ~10 000 generated strings. Skipped (with a printed reason)
-/// when `import sentencepiece, transformers` fails.
+/// when `import sentencepiece, transformers, google.protobuf` fails.
 final class SentencePieceParityTests: XCTestCase {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("parity/sentencepiece_parity.py")
@@ -44,9 +44,9 @@ final class SentencePieceParityTests: XCTestCase {
     }
 
     func testIdsMatchSentencePieceAndTransformers() throws {
-        let probe = try python(["-c", "import sentencepiece, transformers"])
+        let probe = try python(["-c", "import sentencepiece, transformers, google.protobuf"])
         if probe.status != 0 {
-            print("SentencePieceParityTests: SKIPPED — python3 cannot import sentencepiece, transformers:\n\(probe.output)")
+            print("SentencePieceParityTests: SKIPPED — python3 cannot import sentencepiece, transformers, google.protobuf:\n\(probe.output)")
             throw XCTSkip("sentencepiece/transformers not importable")
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-spm-\(getpid())")

@@ -125,9 +125,28 @@ struct FastTokenizerPipeline: Sendable {
         guard let charsMap else { return bytes }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
+        bytes.withUnsafeBufferPointer { b in
+            // Two ASCII characters (other than CR LF) always have a grapheme boundary between
+            // them, so the text is cut there and only the pieces in between need Unicode's
+            // grapheme rules; a lone ASCII character is its own grapheme.
+            var start = 0
+            for j in 1...max(b.count, 1) where j == b.count || (b[j - 1] < 0x80 && b[j] < 0x80 && !(b[j - 1] == 0x0D && b[j] == 0x0A)) {
+                if j - start == 1 {
+                    if let r = charsMap.shortestMatch(b, from: start, to: j) { out += r } else { out.append(b[start]) }
+                } else if j > start {
+                    normalizeGraphemes(UnsafeBufferPointer(rebasing: b[start..<j]), charsMap, into: &out)
+                }
+                start = j
+            }
+        }
+        return out
+    }
+
+    private static func normalizeGraphemes(_ bytes: UnsafeBufferPointer<UInt8>, _ charsMap: PrecompiledCharsMap, into out: inout [UInt8]) {
         for grapheme in String(decoding: bytes, as: UTF8.self) {
-            let g = Array(grapheme.utf8)
-            g.withUnsafeBufferPointer { b in
+            var g = grapheme.utf8.map { $0 }
+            g.withUnsafeMutableBufferPointer { m in
+                let b = UnsafeBufferPointer(m)
                 if b.count < 6, let r = charsMap.shortestMatch(b, from: 0, to: b.count) { out += r; return }
                 var k = 0
                 while k < b.count {
@@ -137,10 +156,16 @@ struct FastTokenizerPipeline: Sendable {
                 }
             }
         }
-        return out
     }
 
     // MARK: - Pre-tokenization
+
+    /// Unicode's White_Space property (Rust's `char::is_whitespace`) of the character at `i`.
+    private static func isWhitespace(_ b: [UInt8], at i: Int, length: Int) -> Bool {
+        if length == 1 { return b[i] == 0x20 || (b[i] >= 0x09 && b[i] <= 0x0D) }
+        guard let scalar = String(decoding: b[i..<(i + length)], as: UTF8.self).unicodeScalars.first else { return false }
+        return scalar.properties.isWhitespace
+    }
 
     private func preTokenize(_ bytes: [UInt8], atStart: Bool) -> [[UInt8]] {
         var words: [(bytes: [UInt8], atStart: Bool)] = [(bytes, atStart)]
@@ -149,18 +174,17 @@ struct FastTokenizerPipeline: Sendable {
             for word in words {
                 switch step {
                 case .whitespaceSplit:
-                    var current: [UInt8] = [], currentStart = 0, offset = 0
-                    for scalar in String(decoding: word.bytes, as: UTF8.self).unicodeScalars {
-                        let width = UTF8.width(scalar)
-                        if scalar.properties.isWhitespace {
-                            if !current.isEmpty { next.append((current, word.atStart && currentStart == 0)); current = [] }
-                            currentStart = offset + width
-                        } else {
-                            current += String(scalar).utf8
+                    let b = word.bytes
+                    var start = 0, i = 0
+                    while i < b.count {
+                        let length = min(UTF8Bytes.charLength(lead: b[i]), b.count - i)
+                        if Self.isWhitespace(b, at: i, length: length) {
+                            if i > start { next.append((Array(b[start..<i]), word.atStart && start == 0)) }
+                            start = i + length
                         }
-                        offset += width
+                        i += length
                     }
-                    if !current.isEmpty { next.append((current, word.atStart && currentStart == 0)) }
+                    if start < b.count { next.append((Array(b[start...]), word.atStart && start == 0)) }
                 case .metaspace(let replacement, let prepend, let split):
                     var w: [UInt8] = []
                     w.reserveCapacity(word.bytes.count + replacement.count)
