@@ -1,9 +1,9 @@
 import Foundation
 
 /// A byte trie over the vocabulary's pieces (value = piece id), walked one byte at a time by the
-/// Viterbi search: every piece that starts at a position is found in one walk. Children of a node
-/// are stored sorted by byte in one flat array; the root, which has a child for almost every
-/// first byte, gets a 256-entry table.
+/// Viterbi search: every piece that starts at a position is found in one walk. A node's children
+/// are stored side by side, sorted by byte, in flat arrays (binary search); the root, which has a
+/// child for almost every first byte, also gets a 256-entry table.
 struct PieceTrie: Sendable {
     private var rootTable = [Int32](repeating: -1, count: 256)
     private var firstChild: [Int32] = []   // node → index into labels/targets
@@ -16,29 +16,35 @@ struct PieceTrie: Sendable {
 
     /// `keys` are (UTF-8 bytes, id); when a key repeats, the later id wins.
     init(_ keys: [([UInt8], Int32)]) {
-        // Build with per-node dictionaries, then flatten into sorted arrays.
-        var children: [[UInt8: Int32]] = [[:]]
-        var nodeValues: [Int32] = [-1]
-        for (key, id) in keys {
-            var node = 0
-            for b in key {
-                if let next = children[node][b] { node = Int(next); continue }
-                let next = Int32(children.count)
-                children[node][b] = next
-                children.append([:]); nodeValues.append(-1)
-                node = Int(next)
-            }
-            nodeValues[node] = id
+        // Sorted keys put every node's subtree in one contiguous range, so the trie is built
+        // breadth-first with each node's children laid out side by side.
+        let order = keys.indices.sorted { a, b in
+            keys[a].0.lexicographicallyPrecedes(keys[b].0) || (keys[a].0 == keys[b].0 && a < b)
         }
-        values = nodeValues
-        firstChild = [Int32](repeating: 0, count: children.count)
-        childCount = [Int32](repeating: 0, count: children.count)
-        for (node, kids) in children.enumerated() {
+        values = [-1]
+        firstChild = [0]
+        childCount = [0]
+        var queue: [(node: Int, range: Range<Int>, depth: Int)] = [(0, 0..<order.count, 0)]
+        var head = 0
+        while head < queue.count {
+            let (node, range, depth) = queue[head]
+            head += 1
+            var i = range.lowerBound
+            while i < range.upperBound && keys[order[i]].0.count == depth { values[node] = keys[order[i]].1; i += 1 }
             firstChild[node] = Int32(labels.count)
-            childCount[node] = Int32(kids.count)
-            for (b, target) in kids.sorted(by: { $0.key < $1.key }) { labels.append(b); targets.append(target) }
+            while i < range.upperBound {
+                let b = keys[order[i]].0[depth]
+                var j = i + 1
+                while j < range.upperBound && keys[order[j]].0[depth] == b { j += 1 }
+                let child = values.count
+                values.append(-1); firstChild.append(0); childCount.append(0)
+                labels.append(b); targets.append(Int32(child))
+                if node == 0 { rootTable[Int(b)] = Int32(child) }
+                queue.append((child, i..<j, depth + 1))
+                i = j
+            }
+            childCount[node] = Int32(labels.count) - firstChild[node]
         }
-        for (b, target) in children[0] { rootTable[Int(b)] = target }
     }
 
     /// The child of `node` along byte `b`, or -1.
