@@ -18,18 +18,6 @@ final class SentencePieceParityTests: XCTestCase {
     }
     struct SwiftIds: Encodable { var ids: [[Int32]]; var vocabulary_size: Int }
 
-    func python(_ args: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3"] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 
     /// Asserts `actual[i] == expected[i]` for every string, reporting the count and the first few differences.
     func assertSameIds(_ actual: [[Int32]], _ expected: [[Int32]], _ texts: [String], _ what: String,
@@ -44,15 +32,11 @@ final class SentencePieceParityTests: XCTestCase {
     }
 
     func testIdsMatchSentencePieceAndTransformers() throws {
-        let probe = try python(["-c", "import sentencepiece, transformers, google.protobuf"])
-        if probe.status != 0 {
-            print("SentencePieceParityTests: SKIPPED — python3 cannot import sentencepiece, transformers, google.protobuf:\n\(probe.output)")
-            throw XCTSkip("sentencepiece/transformers not importable")
-        }
+        try skipUnlessPythonImports("sentencepiece, transformers, google.protobuf", test: "SentencePieceParityTests")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-spm-\(getpid())")
         try? FileManager.default.removeItem(at: dir)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let made = try python([Self.script.path, "make", dir.path])
+        let made = try runPython([Self.script.path, "make", dir.path])
         XCTAssertEqual(made.status, 0, made.output)
         guard made.status == 0 else { return }
 
@@ -106,7 +90,7 @@ final class SentencePieceParityTests: XCTestCase {
                 try JSONEncoder().encode(ids).write(to: saved.appendingPathComponent("swift_ids.json"))
             }
         }
-        let checked = try python([Self.script.path, "check", dir.path])
+        let checked = try runPython([Self.script.path, "check", dir.path])
         print(checked.output)
         XCTAssertEqual(checked.status, 0, "AutoTokenizer on the saved folders:\n\(checked.output)")
     }

@@ -75,7 +75,7 @@ final class SentencePieceTests: XCTestCase {
         let t = try tokenizer(Self.model(Self.basicPieces))
         XCTAssertEqual(t.encode("ab"), [3, 6])                  // ▁ + ab (-4) beats ▁ + a + b (-5)
         XCTAssertEqual(t.encode("ba"), [3, 5, 4])
-        // A tie (c+cc vs cc+c, both -3; cc+cc... ) keeps the path found first: the earlier split point's piece.
+        // c+c+c, c+cc and cc+c all score -3: the first path found to each position is kept.
         XCTAssertEqual(t.encodeAsPieces("ccc"), ["\u{2581}", "c", "cc"])
         XCTAssertEqual(t.encode("zz"), [3, 2])                  // unused pieces are never chosen; z z → one unknown
     }

@@ -2,15 +2,14 @@ import Foundation
 
 /// Unigram segmentation exactly as the `sentencepiece` library does it (`unigram::Model::
 /// EncodeOptimized`, then `PopulateSentencePieceText`):
-/// - Viterbi over the normalized bytes, one start position per character, pieces found by one trie
-///   walk each (so among equal scores the earliest-found path is kept: `>` not `>=`);
+/// - the Viterbi walk both libraries share (`UnigramViterbi`) over the normalized bytes;
 /// - path scores are Float sums, as sentencepiece stores and adds them: two segmentations with equal
 ///   real-number scores (`5`+`55` vs `55`+`5`) differ by Float rounding, and the rounding decides
 ///   which one wins, so Double arithmetic would break such ties differently (it does on ~0.1 % of
 ///   the parity test's strings);
 /// - a user-defined piece scores `length_in_bytes * max_score - 0.1` (max over normal pieces, at
 ///   least FLT_MIN), so it always wins; unused pieces are never chosen;
-/// - a character no piece starts with becomes one unknown node scored `min_score - 10`;
+/// - a character no piece of exactly its length covers gets an unknown node scored `min_score - 10`;
 /// - afterwards an unknown piece is spelled as `<0xNN>` byte pieces when the model has byte
 ///   fallback, else consecutive unknown pieces merge into one unknown id.
 struct SentencePieceSegmenter: Sendable {
@@ -56,56 +55,20 @@ struct SentencePieceSegmenter: Sendable {
 
     /// Appends the ids of the normalized text `s` to `out`.
     func encode(_ s: UnsafeBufferPointer<UInt8>, into out: inout [Int32]) {
-        let n = s.count
-        guard n > 0 else { return }
-        let unkScore = minScore - 10
-        var bestScore = [Float](repeating: 0, count: n + 1)
-        var startsAt = [Int](repeating: -1, count: n + 1)
-        var bestId = [Int32](repeating: 0, count: n + 1)
-        var start = 0
-        while start < n {
-            let scoreHere = bestScore[start]
-            let charLength = min(UTF8Bytes.charLength(lead: s[start]), n - start)
-            var hasSingleCharPiece = false
-            var node = PieceTrie.root
-            var end = start
-            while end < n {
-                node = trie.child(node, s[end])
-                if node < 0 { break }
-                end += 1
-                let id = trie.values[Int(node)]
-                if id < 0 { continue }
-                let type = types[Int(id)]
-                if type == .unused { continue }
-                let length = end - start
-                let score = type == .userDefined ? Float(Double(Float(length) * maxScore) - 0.1) : scores[Int(id)]
-                let candidate = score + scoreHere
-                if startsAt[end] == -1 || candidate > bestScore[end] {
-                    bestScore[end] = candidate; startsAt[end] = start; bestId[end] = id
-                }
-                if length == charLength { hasSingleCharPiece = true }
+        let path = UnigramViterbi.bestPath(s, trie: trie, unkId: unkId, unkScore: minScore - 10) { id, length -> Float? in
+            switch types[Int(id)] {
+            case .unused: return nil
+            case .userDefined: return Float(Double(Float(length) * maxScore) - 0.1)
+            default: return scores[Int(id)]
             }
-            if !hasSingleCharPiece {
-                let end = start + charLength
-                let candidate = unkScore + scoreHere
-                if startsAt[end] == -1 || candidate > bestScore[end] {
-                    bestScore[end] = candidate; startsAt[end] = start; bestId[end] = unkId
-                }
-            }
-            start += charLength
         }
-        // Backtrack, then emit left to right.
-        var ends: [Int] = []
-        var end = n
-        while end > 0 { ends.append(end); end = startsAt[end] }
         var previousWasUnknown = false
-        for end in ends.reversed() {
-            let id = bestId[end]
-            let isUnknown = id == unkId
+        for piece in path {
+            let isUnknown = piece.id == unkId
             if isUnknown, let byteIds {
-                for i in startsAt[end]..<end { out.append(byteIds[Int(s[i])]) }
+                for i in piece.start..<piece.end { out.append(byteIds[Int(s[i])]) }
             } else if !(isUnknown && previousWasUnknown) {
-                out.append(id)
+                out.append(piece.id)
             }
             previousWasUnknown = isUnknown
         }

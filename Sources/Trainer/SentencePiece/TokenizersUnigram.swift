@@ -35,53 +35,19 @@ struct TokenizersUnigram: Sendable {
 
     /// Appends the ids of one pre-tokenized word to `out`.
     func encode(_ s: UnsafeBufferPointer<UInt8>, into out: inout [Int32]) {
-        let n = s.count
-        guard n > 0 else { return }
-        let unkScore = minScore - 10
-        var bestScore = [Double](repeating: 0, count: n + 1)
-        var startsAt = [Int](repeating: -1, count: n + 1)
-        var bestId = [Int32](repeating: 0, count: n + 1)
-        var start = 0
-        while start < n {
-            let scoreHere = bestScore[start]
-            let charLength = min(UTF8Bytes.charLength(lead: s[start]), n - start)
-            var hasSingleCharPiece = false
-            var node = PieceTrie.root
-            var end = start
-            while end < n {
-                node = trie.child(node, s[end])
-                if node < 0 { break }
-                end += 1
-                let id = trie.values[Int(node)]
-                if id < 0 { continue }
-                let candidate = scores[Int(id)] + scoreHere
-                if startsAt[end] == -1 || candidate > bestScore[end] {
-                    bestScore[end] = candidate; startsAt[end] = start; bestId[end] = id
-                }
-                if end - start == charLength { hasSingleCharPiece = true }
-            }
-            if !hasSingleCharPiece {
-                let end = start + charLength
-                let candidate = unkScore + scoreHere
-                if startsAt[end] == -1 || candidate > bestScore[end] {
-                    bestScore[end] = candidate; startsAt[end] = start; bestId[end] = unkId
-                }
-            }
-            start += charLength
+        let path = UnigramViterbi.bestPath(s, trie: trie, unkId: unkId, unkScore: minScore - 10) { id, _ -> Double? in
+            scores[Int(id)]
         }
-        // Backtrack into (start, end, id) tokens with runs of unknowns fused.
+        // Runs of unknowns fuse into one token.
         var tokens: [(start: Int, end: Int, id: Int32)] = []
-        var end = n
-        while end > 0 {
-            let begin = startsAt[end], id = bestId[end]
-            if id == unkId, let last = tokens.last, last.id == unkId, last.start == end {
-                tokens[tokens.count - 1].start = begin
+        for piece in path {
+            if piece.id == unkId, let last = tokens.last, last.id == unkId {
+                tokens[tokens.count - 1].end = piece.end
             } else {
-                tokens.append((begin, end, id))
+                tokens.append(piece)
             }
-            end = begin
         }
-        for t in tokens.reversed() {
+        for t in tokens {
             if t.id != unkId { out.append(t.id); continue }
             let bytes = UnsafeBufferPointer(rebasing: s[t.start..<t.end])
             if let id = ids[String(decoding: bytes, as: UTF8.self)] { out.append(id); continue }
