@@ -13,7 +13,7 @@ final class SentencePieceParityTests: XCTestCase {
 
     struct Strings: Decodable { var strings: [String]; var t5_only: [String] }
     struct Expected: Decodable {
-        var sp_ids: [[Int32]]; var sp_decoded: [String]; var fast_ids: [[Int32]]; var fast_t5_only_ids: [[Int32]]
+        var variant_ids: [[Int32]]; var sp_ids: [[Int32]]; var sp_decoded: [String]; var fast_ids: [[Int32]]; var fast_t5_only_ids: [[Int32]]
         var fast_vocab_size: Int; var sp_piece_size: Int
     }
     struct SwiftIds: Encodable { var ids: [[Int32]]; var vocabulary_size: Int }
@@ -70,6 +70,12 @@ final class SentencePieceParityTests: XCTestCase {
             assertSameIds(strings.t5_only.map { fast.encode($0, appendEOS: true) }, expected.fast_t5_only_ids, strings.t5_only,
                           "\(name): tokenizer.json vs T5TokenizerFast, with sentinels and special tokens")
 
+            // Another tokenizer.json layout (Strip + Replace normalizers, Metaspace prepending only
+            // at the start, no split) against the tokenizers library itself.
+            let variant = try SentencePieceTokenizer(tokenizerJSON: folder.appendingPathComponent("variant/tokenizer.json"))
+            let all = texts + strings.t5_only
+            assertSameIds(all.map { variant.encode($0, appendEOS: true) }, expected.variant_ids, all, "\(name): other tokenizer.json layout vs tokenizers")
+
             // spiece.model read with transformers' rules (its conversion of the model).
             let converted = try SentencePieceTokenizer.load(from: folder, reference: .transformers)
             assertSameIds(texts.map { converted.encode($0, appendEOS: true) }, expected.fast_ids, texts, "\(name): spiece.model (transformers' rules) vs T5TokenizerFast")
@@ -85,7 +91,6 @@ final class SentencePieceParityTests: XCTestCase {
                 let saved = dir.appendingPathComponent(savedName)
                 try tokenizer.save(to: saved)
                 let reloaded = try SentencePieceTokenizer.load(from: saved, reference: .transformers)
-                let all = texts + strings.t5_only
                 let ids = SwiftIds(ids: all.map { reloaded.encode($0, appendEOS: true) }, vocabulary_size: reloaded.vocabularySize)
                 try JSONEncoder().encode(ids).write(to: saved.appendingPathComponent("swift_ids.json"))
             }

@@ -25,28 +25,26 @@ enum PreTokenizerStep: Sendable, Equatable {
 
 /// transformers' fast (Rust `tokenizers`) pipeline for a Unigram model, step by step as the
 /// library runs it: added tokens are split out of the raw text (leftmost, then longest); each
-/// remaining piece is normalized with the precompiled charsmap the way `tokenizers` applies it
-/// (per grapheme cluster when it is under 6 bytes, taking the *shortest* rule that prefixes it,
-/// else per character); normalized added tokens are split out of that; the pre-tokenizer cuts
-/// words; each word is segmented on its own (`TokenizersUnigram`).
+/// remaining piece is normalized (`NormalizerStep`); normalized added tokens are split out of
+/// that; the pre-tokenizer cuts words; each word is segmented on its own (`TokenizersUnigram`).
 struct FastTokenizerPipeline: Sendable {
     let addedTokens: [AddedToken]
     private let rawMatcher: PieceTrie?
     private let normalizedMatcher: PieceTrie?
-    let charsMap: PrecompiledCharsMap?
+    let normalizers: [NormalizerStep]
     let preTokenizers: [PreTokenizerStep]
     let model: TokenizersUnigram
 
-    init(addedTokens: [AddedToken], charsMap: PrecompiledCharsMap?, preTokenizers: [PreTokenizerStep], model: TokenizersUnigram) {
+    init(addedTokens: [AddedToken], normalizers: [NormalizerStep], preTokenizers: [PreTokenizerStep], model: TokenizersUnigram) {
         self.addedTokens = addedTokens
-        self.charsMap = charsMap
+        self.normalizers = normalizers
         self.preTokenizers = preTokenizers
         self.model = model
         let raw = addedTokens.enumerated().filter { !$0.element.normalized }
         rawMatcher = raw.isEmpty ? nil : PieceTrie(raw.map { (Array($0.element.content.utf8), Int32($0.offset)) })
         let normalizedTokens = addedTokens.enumerated().filter { $0.element.normalized }
         normalizedMatcher = normalizedTokens.isEmpty ? nil : PieceTrie(normalizedTokens.map {
-            (Self.precompiled(Array($0.element.content.utf8), charsMap), Int32($0.offset))
+            (NormalizerStep.apply(normalizers, to: Array($0.element.content.utf8)), Int32($0.offset))
         })
     }
 
@@ -55,7 +53,7 @@ struct FastTokenizerPipeline: Sendable {
             switch piece {
             case .token(let id): out.append(id)
             case .text(let bytes, let atStart):
-                let normalized = Self.precompiled(bytes, charsMap)
+                let normalized = NormalizerStep.apply(normalizers, to: bytes)
                 for inner in split(normalized, by: normalizedMatcher, atStart: atStart) {
                     switch inner {
                     case .token(let id): out.append(id)
@@ -117,48 +115,6 @@ struct FastTokenizerPipeline: Sendable {
         guard let scalar = String(decoding: bytes[i..<(i + length)], as: UTF8.self).unicodeScalars.first else { return false }
         return scalar.properties.isAlphabetic || scalar.properties.numericType != nil || scalar == "_"
     }
-
-    // MARK: - Normalization
-
-    /// `tokenizers`' Precompiled normalizer (spm_precompiled `normalize_string`).
-    static func precompiled(_ bytes: [UInt8], _ charsMap: PrecompiledCharsMap?) -> [UInt8] {
-        guard let charsMap else { return bytes }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        bytes.withUnsafeBufferPointer { b in
-            // Two ASCII characters (other than CR LF) always have a grapheme boundary between
-            // them, so the text is cut there and only the pieces in between need Unicode's
-            // grapheme rules; a lone ASCII character is its own grapheme.
-            var start = 0
-            for j in 1...max(b.count, 1) where j == b.count || (b[j - 1] < 0x80 && b[j] < 0x80 && !(b[j - 1] == 0x0D && b[j] == 0x0A)) {
-                if j - start == 1 {
-                    if let r = charsMap.shortestMatch(b, from: start, to: j) { out += r } else { out.append(b[start]) }
-                } else if j > start {
-                    normalizeGraphemes(UnsafeBufferPointer(rebasing: b[start..<j]), charsMap, into: &out)
-                }
-                start = j
-            }
-        }
-        return out
-    }
-
-    private static func normalizeGraphemes(_ bytes: UnsafeBufferPointer<UInt8>, _ charsMap: PrecompiledCharsMap, into out: inout [UInt8]) {
-        for grapheme in String(decoding: bytes, as: UTF8.self) {
-            var g = grapheme.utf8.map { $0 }
-            g.withUnsafeMutableBufferPointer { m in
-                let b = UnsafeBufferPointer(m)
-                if b.count < 6, let r = charsMap.shortestMatch(b, from: 0, to: b.count) { out += r; return }
-                var k = 0
-                while k < b.count {
-                    let length = min(UTF8Bytes.charLength(lead: b[k]), b.count - k)
-                    if let r = charsMap.shortestMatch(b, from: k, to: k + length) { out += r } else { out += b[k..<(k + length)] }
-                    k += length
-                }
-            }
-        }
-    }
-
-    // MARK: - Pre-tokenization
 
     /// Unicode's White_Space property (Rust's `char::is_whitespace`) of the character at `i`.
     private static func isWhitespace(_ b: [UInt8], at i: Int, length: Int) -> Bool {

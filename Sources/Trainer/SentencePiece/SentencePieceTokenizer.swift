@@ -122,7 +122,7 @@ public final class SentencePieceTokenizer: TextTokenizer, @unchecked Sendable {
             engine = .sentencePiece(try SentencePieceNormalizer(model: model, file: file), segmenter, sentinels: matcher)
         case .transformers:
             let unigram = TokenizersUnigram(vocabulary: model.pieces.map { ($0.piece, Double($0.score)) }, unkId: unkId, byteFallback: false)
-            engine = .transformers(FastTokenizerPipeline(addedTokens: added, charsMap: charsMap,
+            engine = .transformers(FastTokenizerPipeline(addedTokens: added, normalizers: charsMap.map { [.precompiled($0)] } ?? [],
                                                          preTokenizers: [.whitespaceSplit, .metaspace(replacement: UTF8Bytes.spaceSymbol, prepend: .always, split: true)],
                                                          model: unigram))
         }
@@ -156,7 +156,7 @@ public final class SentencePieceTokenizer: TextTokenizer, @unchecked Sendable {
             for (i, p) in pieces.enumerated() where UTF8Bytes.byteValue(ofPiece: p) != nil { types[i] = .byte }
         }
         let unigram = TokenizersUnigram(vocabulary: json.vocabulary, unkId: json.unkId, byteFallback: json.byteFallback)
-        let pipeline = FastTokenizerPipeline(addedTokens: json.addedTokens, charsMap: json.charsMap,
+        let pipeline = FastTokenizerPipeline(addedTokens: json.addedTokens, normalizers: json.normalizers,
                                              preTokenizers: json.preTokenizers, model: unigram)
         let prepends = json.preTokenizers.contains { if case .metaspace(_, let p, _) = $0 { return p != .never } else { return false } }
         let ids = Dictionary(pieces.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { first, _ in first })

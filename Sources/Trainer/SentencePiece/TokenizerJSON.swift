@@ -2,14 +2,14 @@ import Foundation
 
 /// Reads a transformers fast-tokenizer file (`tokenizer.json`) whose model is Unigram — what
 /// `T5TokenizerFast.save_pretrained` writes: the vocabulary with scores, `unk_id`,
-/// `byte_fallback`, the `Precompiled` normalizer's charsmap (base64), the `WhitespaceSplit` /
-/// `Metaspace` pre-tokenizers and the added tokens. Anything else is refused with an error naming
+/// `byte_fallback`, the normalizer (`Precompiled` with its base64 charsmap, `Replace`, `Strip`,
+/// `Sequence`), the `WhitespaceSplit` / `Metaspace` pre-tokenizers and the added tokens. Anything else is refused with an error naming
 /// the file and the field.
 struct TokenizerJSON {
     var vocabulary: [(piece: String, score: Double)] = []
     var unkId: Int32 = 0
     var byteFallback = false
-    var charsMap: PrecompiledCharsMap? = nil
+    var normalizers: [NormalizerStep] = []
     var preTokenizers: [PreTokenizerStep] = []
     var addedTokens: [AddedToken] = []
 
@@ -60,13 +60,28 @@ struct TokenizerJSON {
             guard let blob = Data(base64Encoded: base64) else {
                 throw TrainerError.badFile("\(file): \(path).precompiled_charsmap is not base64")
             }
-            charsMap = try PrecompiledCharsMap(blob: [UInt8](blob), file: "\(file) (\(path))")
+            normalizers.append(.precompiled(try PrecompiledCharsMap(blob: [UInt8](blob), file: "\(file) (\(path))")))
+        case "Replace":
+            let content = n["content"] as? String ?? ""
+            if let literal = (n["pattern"] as? [String: Any])?["String"] as? String {
+                normalizers.append(.replaceString(literal, content: content))
+            } else if let pattern = (n["pattern"] as? [String: Any])?["Regex"] as? String {
+                do {
+                    normalizers.append(.replaceRegex(try NSRegularExpression(pattern: pattern), content: content))
+                } catch {
+                    throw TrainerError.unsupported("\(file): \(path).pattern regex \(pattern) (\(error))")
+                }
+            } else {
+                throw TrainerError.badFile("\(file): \(path).pattern needs a String or a Regex")
+            }
+        case "Strip":
+            normalizers.append(.strip(left: n["strip_left"] as? Bool ?? false, right: n["strip_right"] as? Bool ?? false))
         case "Sequence":
             for (i, inner) in ((n["normalizers"] as? [[String: Any]]) ?? []).enumerated() {
                 try readNormalizer(inner, path: "\(path).normalizers[\(i)]", file: file)
             }
         case let other:
-            throw TrainerError.unsupported("\(file): \(path) of type \(other ?? "?") (only Precompiled is supported)")
+            throw TrainerError.unsupported("\(file): \(path) of type \(other ?? "?") (only Precompiled, Replace, Strip and Sequence are supported)")
         }
     }
 

@@ -105,6 +105,24 @@ def t5_only_strings(seed):
     return out
 
 
+def write_variant(md, texts):
+    """Another tokenizer.json layout transformers has written for sentencepiece models (its
+    non-legacy one): normalizer Precompiled + Strip(right) + Replace(regex " {2,}" -> "▁"),
+    pre-tokenizer Metaspace(prepend first, no split). Returns the `tokenizers` library's ids."""
+    from tokenizers import Tokenizer
+    j = json.load(open(os.path.join(md, "fast", "tokenizer.json")))
+    j["normalizer"] = {"type": "Sequence", "normalizers": [
+        j["normalizer"],
+        {"type": "Strip", "strip_left": False, "strip_right": True},
+        {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": "\u2581"}]}
+    j["pre_tokenizer"] = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": False}
+    os.makedirs(os.path.join(md, "variant"), exist_ok=True)
+    path = os.path.join(md, "variant", "tokenizer.json")
+    json.dump(j, open(path, "w"))
+    tok = Tokenizer.from_file(path)
+    return [tok.encode(s).ids for s in texts]
+
+
 def make(d):
     import sentencepiece as spm
     from transformers import T5TokenizerFast
@@ -128,7 +146,9 @@ def make(d):
         fast = T5TokenizerFast.from_pretrained(md)
         fast.save_pretrained(os.path.join(md, "fast"))          # tokenizer.json + tokenizer_config.json
         assert not os.path.exists(os.path.join(md, "fast", "spiece.model"))
+        variant_ids = write_variant(md, tests + t5_only)
         json.dump({
+            "variant_ids": variant_ids,
             "sp_ids": sp_ids,
             "sp_decoded": [sp.decode(ids) for ids in sp_ids],
             "fast_ids": [fast(s).input_ids for s in tests],
