@@ -151,6 +151,16 @@ final class SentencePieceTests: XCTestCase {
         XCTAssertEqual((tokenizers[0] as TextTokenizer).encode("ab a", appendEOS: false), bpe.encode("ab a"))
     }
 
+    func testGreedyGenerationTakesASentencePieceTokenizer() throws {
+        let t = try tokenizer(Self.model(Self.basicPieces))
+        let config = T5Config(dModel: 16, dKv: 4, dFF: 32, numLayers: 1, numDecoderLayers: 1, numHeads: 2,
+                              vocabSize: t.vocabularySize, dropoutRate: 0)
+        let model = T5Model(config: config, seed: 1)
+        let out = model.generate(["ab a", "b"], tokenizer: t, maxNewTokens: 4)
+        XCTAssertEqual(out.map(\.ids), model.greedyDecode(inputs: [t.encode("ab a"), t.encode("b")], maxNewTokens: 4))
+        XCTAssertEqual(out.map(\.text), out.map { t.decode($0.ids) })
+    }
+
     func testSavedFolderLoadsBack() throws {
         let t = try tokenizer(Self.model(Self.basicPieces))
         let saved = dir.appendingPathComponent("saved")
