@@ -95,6 +95,12 @@ final class SentencePieceParityTests: XCTestCase {
                 try JSONEncoder().encode(ids).write(to: saved.appendingPathComponent("swift_ids.json"))
             }
         }
+        // A real BPE model from the sentencepiece trainer is refused, naming the file.
+        let bpe = dir.appendingPathComponent("bpe/spiece.model")
+        XCTAssertThrowsError(try SentencePieceTokenizer.load(from: bpe.deletingLastPathComponent())) { error in
+            XCTAssertTrue("\(error)".contains(bpe.path) && "\(error)".contains("model_type is bpe"), "\(error)")
+        }
+
         let checked = try runPython([Self.script.path, "check", dir.path])
         print(checked.output)
         XCTAssertEqual(checked.status, 0, "AutoTokenizer on the saved folders:\n\(checked.output)")

@@ -156,6 +156,10 @@ def make(d):
             "fast_vocab_size": len(fast),
             "sp_piece_size": sp.get_piece_size(),
         }, open(os.path.join(md, "expected.json"), "w"))
+    # A BPE model, which the Swift tokenizer must refuse with a clear error.
+    os.makedirs(os.path.join(d, "bpe"), exist_ok=True)
+    spm.SentencePieceTrainer.train(input=os.path.join(d, "corpus.txt"), model_prefix=os.path.join(d, "bpe", "spiece"),
+                                   model_type="bpe", vocab_size=700, hard_vocab_limit=False, minloglevel=2, num_threads=2)
     print(f"made {len(MODELS)} models, {len(tests)} strings + {len(t5_only)} with T5 special tokens in {d}")
 
 
