@@ -86,8 +86,21 @@ struct FastTokenizerPipeline: Sendable {
                     i += UTF8Bytes.charLength(lead: buffer[i]); continue
                 }
                 var textEnd = i, next = i + m.length
-                if token.lstrip { while textEnd > textStart && Self.isASCIISpace(bytes[textEnd - 1]) { textEnd -= 1 } }
-                if token.rstrip { while next < n && Self.isASCIISpace(bytes[next]) { next += 1 } }
+                if token.lstrip {
+                    while textEnd > textStart {
+                        var k = textEnd - 1
+                        while k > textStart && bytes[k] & 0xC0 == 0x80 { k -= 1 }
+                        guard Self.isWhitespace(bytes, at: k, length: textEnd - k) else { break }
+                        textEnd = k
+                    }
+                }
+                if token.rstrip {
+                    while next < n {
+                        let length = min(UTF8Bytes.charLength(lead: bytes[next]), n - next)
+                        guard Self.isWhitespace(bytes, at: next, length: length) else { break }
+                        next += length
+                    }
+                }
                 if textEnd > textStart { pieces.append(.text(Array(bytes[textStart..<textEnd]), atStart: atStart && textStart == 0)) }
                 pieces.append(.token(token.id))
                 textStart = next; i = next
@@ -96,8 +109,6 @@ struct FastTokenizerPipeline: Sendable {
         if textStart < n { pieces.append(.text(Array(bytes[textStart...]), atStart: atStart && textStart == 0)) }
         return pieces
     }
-
-    private static func isASCIISpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
 
     private func isWordBoundary(_ bytes: [UInt8], before i: Int) -> Bool {
         guard i > 0 else { return true }

@@ -79,10 +79,10 @@ public final class SentencePieceTokenizer: TextTokenizer, @unchecked Sendable {
                 throw TrainerError.unsupported("\(folder.path): reference .sentencePiece needs spiece.model; the folder has only tokenizer.json")
             }
             let t = try SentencePieceTokenizer(tokenizerJSON: json)
-            return try SentencePieceTokenizer(copying: t, config: config, specialTokensMap: specialMap)
+            return SentencePieceTokenizer(copying: t, config: config, specialTokensMap: specialMap)
         }
         let t = try SentencePieceTokenizer(modelFile: spiece, reference: reference ?? .sentencePiece, extraIds: extraIds)
-        return try SentencePieceTokenizer(copying: t, config: config, specialTokensMap: specialMap)
+        return SentencePieceTokenizer(copying: t, config: config, specialTokensMap: specialMap)
     }
 
     /// Reads a `spiece.model` (sentencepiece's `ModelProto`); only Unigram models are accepted.
@@ -183,7 +183,7 @@ public final class SentencePieceTokenizer: TextTokenizer, @unchecked Sendable {
         self.ids = Dictionary(pieces.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { first, _ in first })
     }
 
-    private convenience init(copying t: SentencePieceTokenizer, config: Data?, specialTokensMap: Data?) throws {
+    private convenience init(copying t: SentencePieceTokenizer, config: Data?, specialTokensMap: Data?) {
         var files = t.files
         files.tokenizerConfig = config
         files.specialTokensMap = specialTokensMap

@@ -42,11 +42,14 @@ struct TokenizerJSON {
         if let pre = root["pre_tokenizer"] as? [String: Any] {
             try readPreTokenizer(pre, path: "pre_tokenizer", file: file)
         }
+        var pieceIds: [String: Int32] = [:]
+        for (i, v) in vocabulary.enumerated() { pieceIds[v.piece] = Int32(i) }
         for (i, t) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
             guard let content = t["content"] as? String, let id = t["id"] as? Int, !content.isEmpty else {
                 throw bad("added_tokens[\(i)] needs a content and an id")
             }
-            addedTokens.append(AddedToken(content: content, id: Int32(id),
+            // `tokenizers` gives an added token that is also a piece of the model the piece's id.
+            addedTokens.append(AddedToken(content: content, id: pieceIds[content] ?? Int32(id),
                                           singleWord: t["single_word"] as? Bool ?? false,
                                           lstrip: t["lstrip"] as? Bool ?? false, rstrip: t["rstrip"] as? Bool ?? false,
                                           normalized: t["normalized"] as? Bool ?? false, special: t["special"] as? Bool ?? false))

@@ -98,7 +98,8 @@ def t5_only_strings(seed):
     """Strings with T5's special tokens and sentinels (sentencepiece itself does not know them)."""
     r = random.Random(seed)
     out = ["<extra_id_0>", "</s>", "<pad>", "<unk>", "a<extra_id_99>b", "The <extra_id_0> walks in <extra_id_1> park",
-           "x </s> y", "<extra_id_5><extra_id_6>", " <extra_id_3> "]
+           "x </s> y", "<extra_id_5><extra_id_6>", " <extra_id_3> ", "a\u3000[SEP]\u3000b", "x\u00a0 [SEP]\ty",
+           "[SEP]", "  [SEP]  ", "ｃａｆé café cafés", "Mary, Mary's Marys", "éing ing ingé"]
     for _ in range(300):
         parts = [r.choice(GENERATORS)(r) for _ in range(2)]
         out.append(f"{parts[0]} <extra_id_{r.randint(0, 99)}> {parts[1]}" if r.random() < 0.8 else f"{parts[0]}</s>{parts[1]}")
@@ -116,6 +117,16 @@ def write_variant(md, texts):
         {"type": "Strip", "strip_left": False, "strip_right": True},
         {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": "\u2581"}]}
     j["pre_tokenizer"] = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": False}
+    # Added tokens with the other flags: matched after normalization, eating the spaces around
+    # them, only as a whole word.
+    n = max(t["id"] for t in j["added_tokens"]) + 1
+    def added(i, content, **flags):
+        t = {"id": n + i, "content": content, "single_word": False, "lstrip": False, "rstrip": False,
+             "normalized": False, "special": False}
+        t.update(flags)
+        return t
+    j["added_tokens"] += [added(0, "ｃａｆé", normalized=True), added(1, "[SEP]", lstrip=True, rstrip=True),
+                          added(2, "Mary", single_word=True), added(3, "ing", single_word=True)]
     os.makedirs(os.path.join(md, "variant"), exist_ok=True)
     path = os.path.join(md, "variant", "tokenizer.json")
     json.dump(j, open(path, "w"))
