@@ -67,9 +67,9 @@ extension T5Model {
 
     /// Greedy decoding of texts: encodes with `tokenizer`, decodes, and returns both the text
     /// and the generated ids (eos stripped).
-    public func generate(_ texts: [String], tokenizer: Tokenizer, maxNewTokens: Int, batchSize: Int = 32)
+    public func generate(_ texts: [String], tokenizer: TextTokenizer, maxNewTokens: Int, batchSize: Int = 32)
         -> [(text: String, ids: [Int32])] {
-        let ids = greedyDecode(inputs: texts.map { tokenizer.encode($0) }, maxNewTokens: maxNewTokens, batchSize: batchSize)
+        let ids = greedyDecode(inputs: texts.map { tokenizer.encode($0, appendEOS: false) }, maxNewTokens: maxNewTokens, batchSize: batchSize)
         return ids.map { (tokenizer.decode($0), $0) }
     }
 
