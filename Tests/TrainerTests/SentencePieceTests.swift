@@ -161,6 +161,20 @@ final class SentencePieceTests: XCTestCase {
         XCTAssertEqual(out.map(\.text), out.map { t.decode($0.ids) })
     }
 
+    func testCheckpointFolderHoldsModelAndSentencePieceTokenizer() throws {
+        let t = try tokenizer(Self.model(Self.basicPieces))
+        let config = T5Config(dModel: 16, dKv: 4, dFF: 32, numLayers: 1, numDecoderLayers: 1, numHeads: 2,
+                              vocabSize: t.vocabularySize, dropoutRate: 0)
+        let model = T5Model(config: config, seed: 2)
+        let folder = dir.appendingPathComponent("checkpoint")
+        try model.save(to: folder)
+        try t.save(to: folder)
+        let (loaded, ownTokenizer) = try T5Model.load(from: folder)
+        XCTAssertNil(ownTokenizer)                                   // the tokenizer.json is transformers'
+        XCTAssertEqual(loaded.snapshot(), model.snapshot())
+        XCTAssertEqual(try SentencePieceTokenizer.load(from: folder).encode("ab a"), t.encode("ab a"))
+    }
+
     func testSavedFolderLoadsBack() throws {
         let t = try tokenizer(Self.model(Self.basicPieces))
         let saved = dir.appendingPathComponent("saved")

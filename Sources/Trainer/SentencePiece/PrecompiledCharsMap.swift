@@ -50,13 +50,19 @@ struct PrecompiledCharsMap: Sendable {
         }
     }
 
-    /// sentencepiece's rule: the longest key that prefixes the input, as (length, replacement).
-    func longestMatch(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> (length: Int, replacement: ArraySlice<UInt8>)? {
+    /// sentencepiece's rule: the longest key that prefixes the input, as (length, replacement),
+    /// the replacement as a range of `withReplacements`' bytes.
+    func longestMatch(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> (length: Int, replacement: Range<Int>)? {
         var bestLength = 0, bestValue = 0
         forEachPrefix(of: bytes, from: start, to: end) { length, value in
             if bestLength == 0 || length > bestLength { bestLength = length; bestValue = value }
         }
-        return bestLength == 0 ? nil : (bestLength, replacement(at: bestValue))
+        return bestLength == 0 ? nil : (bestLength, replacementRange(at: bestValue))
+    }
+
+    /// The replacement strings' blob, for the ranges `longestMatch` returns.
+    func withReplacements<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try replacements.withUnsafeBufferPointer(body)
     }
 
     /// The `tokenizers` library's rule (spm_precompiled `transform`): the replacement of the
@@ -64,14 +70,14 @@ struct PrecompiledCharsMap: Sendable {
     func shortestMatch(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> ArraySlice<UInt8>? {
         var found: Int? = nil
         forEachPrefix(of: bytes, from: start, to: end) { _, value in if found == nil { found = value } }
-        return found.map(replacement(at:))
+        return found.map { replacements[replacementRange(at: $0)] }
     }
 
     /// The NUL-terminated replacement string starting at `offset` in the blob.
-    private func replacement(at offset: Int) -> ArraySlice<UInt8> {
-        guard offset < replacements.count else { return [] }
+    private func replacementRange(at offset: Int) -> Range<Int> {
+        guard offset < replacements.count else { return 0..<0 }
         var e = offset
         while e < replacements.count && replacements[e] != 0 { e += 1 }
-        return replacements[offset..<e]
+        return offset..<e
     }
 }

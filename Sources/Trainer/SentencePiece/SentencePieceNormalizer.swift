@@ -25,56 +25,66 @@ struct SentencePieceNormalizer: Sendable {
         treatWhitespaceAsSuffix = model.treatWhitespaceAsSuffix
     }
 
-    /// The normalized form of the prefix of `input[at...]` and how many input bytes it consumed.
+    /// The normalized form of the prefix of `input[i...]` and how many input bytes it consumed
+    /// (pointers into the input or the charsmap's replacements: no copies, no reference counting).
     @inline(__always)
-    private func normalizedPrefix(_ input: [UInt8], _ buffer: UnsafeBufferPointer<UInt8>, at i: Int) -> (ArraySlice<UInt8>, Int) {
-        let n = buffer.count
-        if let userDefined, let m = userDefined.longestPrefix(buffer, from: i, to: n) {
-            return (input[i..<(i + m.length)], m.length)
+    private func normalizedPrefix(_ input: UnsafeBufferPointer<UInt8>, _ replacements: UnsafeBufferPointer<UInt8>,
+                                  at i: Int) -> (UnsafeBufferPointer<UInt8>, Int) {
+        let n = input.count
+        if let userDefined, let m = userDefined.longestPrefix(input, from: i, to: n) {
+            return (UnsafeBufferPointer(rebasing: input[i..<(i + m.length)]), m.length)
         }
-        if let charsMap, let m = charsMap.longestMatch(buffer, from: i, to: n) {
-            return (m.replacement, m.length)
+        if let charsMap, let m = charsMap.longestMatch(input, from: i, to: n) {
+            return (UnsafeBufferPointer(rebasing: replacements[m.replacement]), m.length)
         }
-        let length = min(UTF8Bytes.charLength(lead: buffer[i]), n - i)
-        return (input[i..<(i + length)], length)
+        let length = min(UTF8Bytes.charLength(lead: input[i]), n - i)
+        return (UnsafeBufferPointer(rebasing: input[i..<(i + length)]), length)
     }
 
     func normalize(_ input: [UInt8]) -> [UInt8] {
         input.withUnsafeBufferPointer { buffer in
-            let n = buffer.count
-            var i = 0
-            if removeExtraWhitespaces {
-                while i < n {
-                    let (piece, consumed) = normalizedPrefix(input, buffer, at: i)
-                    guard piece.count == 1, piece.first == 0x20 else { break }
-                    i += consumed
-                }
-            }
-            if i == n { return [] }
-            let space: [UInt8] = escapeWhitespaces ? UTF8Bytes.spaceSymbol : [0x20]
-            var out: [UInt8] = []
-            out.reserveCapacity(3 * (n - i) + 3)
-            if !treatWhitespaceAsSuffix && addDummyPrefix { out += space }
-            var previousIsSpace = removeExtraWhitespaces
-            while i < n {
-                var (piece, consumed) = normalizedPrefix(input, buffer, at: i)
-                if previousIsSpace { while piece.first == 0x20 { piece = piece.dropFirst() } }
-                if !piece.isEmpty {
-                    for b in piece {
-                        if escapeWhitespaces && b == 0x20 { out += UTF8Bytes.spaceSymbol } else { out.append(b) }
-                    }
-                    previousIsSpace = piece.last == 0x20
-                }
-                i += consumed
-                if !removeExtraWhitespaces { previousIsSpace = false }
-            }
-            if removeExtraWhitespaces {
-                while out.count >= space.count && out[(out.count - space.count)...].elementsEqual(space) {
-                    out.removeLast(space.count)
-                }
-            }
-            if treatWhitespaceAsSuffix && addDummyPrefix { out += space }
-            return out
+            guard let charsMap else { return normalize(buffer, replacements: UnsafeBufferPointer(start: nil, count: 0)) }
+            return charsMap.withReplacements { normalize(buffer, replacements: $0) }
         }
+    }
+
+    private func normalize(_ buffer: UnsafeBufferPointer<UInt8>, replacements: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        let n = buffer.count
+        var i = 0
+        if removeExtraWhitespaces {
+            while i < n {
+                let (piece, consumed) = normalizedPrefix(buffer, replacements, at: i)
+                guard piece.count == 1, piece[0] == 0x20 else { break }
+                i += consumed
+            }
+        }
+        if i == n { return [] }
+        let space: [UInt8] = escapeWhitespaces ? UTF8Bytes.spaceSymbol : [0x20]
+        var out: [UInt8] = []
+        out.reserveCapacity(3 * (n - i) + 3)
+        if !treatWhitespaceAsSuffix && addDummyPrefix { out += space }
+        var previousIsSpace = removeExtraWhitespaces
+        while i < n {
+            let (piece, consumed) = normalizedPrefix(buffer, replacements, at: i)
+            var k = 0
+            if previousIsSpace { while k < piece.count && piece[k] == 0x20 { k += 1 } }
+            if k < piece.count {
+                while k < piece.count {
+                    let b = piece[k]
+                    if escapeWhitespaces && b == 0x20 { out += UTF8Bytes.spaceSymbol } else { out.append(b) }
+                    k += 1
+                }
+                previousIsSpace = piece[piece.count - 1] == 0x20
+            }
+            i += consumed
+            if !removeExtraWhitespaces { previousIsSpace = false }
+        }
+        if removeExtraWhitespaces {
+            while out.count >= space.count && out[(out.count - space.count)...].elementsEqual(space) {
+                out.removeLast(space.count)
+            }
+        }
+        if treatWhitespaceAsSuffix && addDummyPrefix { out += space }
+        return out
     }
 }
