@@ -43,6 +43,29 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertLessThan(directionalGradientError(param: wo.p, count: wo.count, analytic: dwo.array, loss: loss), tolerance)
     }
 
+    func testDenseReLU() {
+        var rng = SplitMix64(seed: 5)
+        let rows = 6, d = 12, ff = 20
+        let x = randomBuffer(rows * d, &rng), wi = randomBuffer(ff * d, &rng, scale: 0.3)
+        let wo = randomBuffer(d * ff, &rng, scale: 0.3), r = randomBuffer(rows * d, &rng)
+        let out = FloatBuffer(rows * d), hidden = FloatBuffer(rows * ff), activated = FloatBuffer(rows * ff)
+        func loss() -> Double {
+            DenseReLU.forward(out: out.p, hidden: hidden.p, activated: activated.p, x: x.p, wi: wi.p, wo: wo.p,
+                              rows: rows, d: d, dff: ff)
+            return probe(out, r)
+        }
+        _ = loss()
+        XCTAssertTrue(hidden.array.contains { $0 < 0 } && hidden.array.contains { $0 > 0 }, "both sides of the kink")
+        let dx = FloatBuffer(rows * d), dwi = FloatBuffer(wi.count), dwo = FloatBuffer(wo.count)
+        let dactivated = FloatBuffer(rows * ff), dhidden = FloatBuffer(rows * ff)
+        DenseReLU.backward(dx: dx.p, dwi: dwi.p, dwo: dwo.p, dout: r.p, x: x.p, hidden: hidden.p, activated: activated.p,
+                           wi: wi.p, wo: wo.p, dactivated: dactivated.p, dhidden: dhidden.p, rows: rows, d: d, dff: ff)
+        // Small steps: a finite difference across relu's kink is not its derivative.
+        XCTAssertLessThan(directionalGradientError(param: x.p, count: x.count, analytic: dx.array, eps: 1e-3, loss: loss), tolerance)
+        XCTAssertLessThan(directionalGradientError(param: wi.p, count: wi.count, analytic: dwi.array, eps: 1e-3, loss: loss), tolerance)
+        XCTAssertLessThan(directionalGradientError(param: wo.p, count: wo.count, analytic: dwo.array, eps: 1e-3, loss: loss), tolerance)
+    }
+
     /// Attention core with position bias, key padding mask and (optionally) causal masking.
     func checkAttention(causal: Bool, tq: Int, tk: Int) {
         var rng = SplitMix64(seed: causal ? 3 : 4)
