@@ -16,15 +16,6 @@ enum DenseReLU {
         linearForward(out, activated, wo, m: rows, k: dff, n: d)
     }
 
-    /// The same for decoding (no dropout), with the two products on packed weights.
-    static func forward(out: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
-                        activated: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
-                        wi: PackedLinear, wo: PackedLinear, rows: Int) {
-        wi.forward(hidden, x, m: rows)
-        relu(activated, hidden, rows * wo.k)
-        wo.forward(out, activated, m: rows)
-    }
-
     @inline(__always) static func relu(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
         for i in 0..<n { out[i] = max(x[i], 0) }
     }
@@ -35,9 +26,8 @@ enum DenseReLU {
                          activated: UnsafePointer<Float>, wi: UnsafePointer<Float>, wo: UnsafePointer<Float>,
                          dactivated: UnsafeMutablePointer<Float>, dhidden: UnsafeMutablePointer<Float>,
                          rows: Int, d: Int, dff: Int, dropMask: UnsafePointer<Float>? = nil) {
-        linearBackwardWeight(dwo, dout, activated, m: rows, k: dff, n: d)
-        linearBackwardInput(dactivated, dout, wo, m: rows, k: dff, n: d, accumulate: false)
-        if let dropMask { multiply(dactivated, dactivated, dropMask, rows * dff) }
+        FeedForward.backwardThroughOutput(dwo: dwo, dactivated: dactivated, dout: dout, activated: activated, wo: wo,
+                                          rows: rows, d: d, dff: dff, dropMask: dropMask)
         // relu'(h) = 1 where h > 0 (torch's choice at 0 is 0, which this matches).
         for i in 0..<(rows * dff) { dhidden[i] = hidden[i] > 0 ? dactivated[i] : 0 }
         linearBackwardWeight(dwi, dhidden, x, m: rows, k: d, n: dff)

@@ -20,10 +20,12 @@ enum FeedForward {
     static func forward(_ kind: FeedForwardKind, out: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
                         activated: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
                         wi: PackedLinear, wo: PackedLinear, rows: Int) {
+        wi.forward(hidden, x, m: rows)
         switch kind {
-        case .gatedGELU: GatedGELU.forward(out: out, h01: hidden, gated: activated, x: x, wi: wi, wo: wo, rows: rows)
-        case .relu: DenseReLU.forward(out: out, hidden: hidden, activated: activated, x: x, wi: wi, wo: wo, rows: rows)
+        case .gatedGELU: GatedGELU.activate(gated: activated, h01: hidden, rows: rows, dff: wo.k)
+        case .relu: DenseReLU.relu(activated, hidden, rows * wo.k)
         }
+        wo.forward(out, activated, m: rows)
     }
 
     /// Width of the first product's output (wi_0|wi_1 side by side, or wi).
@@ -44,5 +46,15 @@ enum FeedForward {
                                wi: W + P.wi0, wo: W + P.wo, dactivated: dactivated, dhidden: dhidden, rows: rows, d: d,
                                dff: dff, dropMask: dropMask)
         }
+    }
+
+    /// The backward steps both kinds share: `wo`'s gradient (from the kept, dropped-out activated
+    /// hidden) and the gradient reaching the activated hidden, through the same dropout mask.
+    static func backwardThroughOutput(dwo: UnsafeMutablePointer<Float>, dactivated: UnsafeMutablePointer<Float>,
+                                      dout: UnsafePointer<Float>, activated: UnsafePointer<Float>, wo: UnsafePointer<Float>,
+                                      rows: Int, d: Int, dff: Int, dropMask: UnsafePointer<Float>?) {
+        linearBackwardWeight(dwo, dout, activated, m: rows, k: dff, n: d)
+        linearBackwardInput(dactivated, dout, wo, m: rows, k: dff, n: d, accumulate: false)
+        if let dropMask { multiply(dactivated, dactivated, dropMask, rows * dff) }
     }
 }

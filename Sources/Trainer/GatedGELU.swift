@@ -29,15 +29,6 @@ enum GatedGELU {
         linearForward(out, gated, wo, m: rows, k: dff, n: d)
     }
 
-    /// The same for decoding (no dropout), with the two products on packed weights.
-    static func forward(out: UnsafeMutablePointer<Float>, h01: UnsafeMutablePointer<Float>,
-                        gated: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
-                        wi: PackedLinear, wo: PackedLinear, rows: Int) {
-        wi.forward(h01, x, m: rows)
-        activate(gated: gated, h01: h01, rows: rows, dff: wo.k)
-        wo.forward(out, gated, m: rows)
-    }
-
     /// gated[r] = gelu(h0[r]) ⊙ h1[r] for each row of h01 = [h0 | h1].
     static func activate(gated: UnsafeMutablePointer<Float>, h01: UnsafePointer<Float>, rows: Int, dff: Int) {
         let half = SIMD8<Float>(repeating: 0.5)
@@ -61,9 +52,8 @@ enum GatedGELU {
                          gated: UnsafePointer<Float>, wi: UnsafePointer<Float>, wo: UnsafePointer<Float>,
                          dgated: UnsafeMutablePointer<Float>, dh01: UnsafeMutablePointer<Float>,
                          rows: Int, d: Int, dff: Int, dropMask: UnsafePointer<Float>? = nil) {
-        linearBackwardWeight(dwo, dout, gated, m: rows, k: dff, n: d)
-        linearBackwardInput(dgated, dout, wo, m: rows, k: dff, n: d, accumulate: false)
-        if let dropMask { multiply(dgated, dgated, dropMask, rows * dff) }
+        FeedForward.backwardThroughOutput(dwo: dwo, dactivated: dgated, dout: dout, activated: gated, wo: wo,
+                                          rows: rows, d: d, dff: dff, dropMask: dropMask)
         let half = SIMD8<Float>(repeating: 0.5)
         for r in 0..<rows {
             let h0 = h01 + r * 2 * dff, h1 = h0 + dff, dg = dgated + r * dff
