@@ -25,11 +25,18 @@ extension T5Model {
     }
 
     /// Loads a folder written by `save` or by transformers' `save_pretrained`, in any format
-    /// `T5Checkpoint.open` reads, and our `tokenizer.json` if the folder has one.
+    /// `T5Checkpoint.open` reads, and our `tokenizer.json` if the folder has one (a transformers
+    /// `tokenizer.json` is not ours: the tokenizer is then nil).
     public static func load(from folder: URL) throws -> (T5Model, Tokenizer?) {
         let model = T5Model(checkpoint: try T5Checkpoint.open(folder: folder))
         let tokURL = folder.appendingPathComponent("tokenizer.json")
-        let tokenizer = FileManager.default.fileExists(atPath: tokURL.path) ? try Tokenizer.load(from: tokURL) : nil
+        let tokenizer = try isStepwiseTokenizer(tokURL) ? Tokenizer.load(from: tokURL) : nil
         return (model, tokenizer)
+    }
+
+    private static func isStepwiseTokenizer(_ url: URL) throws -> Bool {
+        guard FileManager.default.fileExists(atPath: url.path) else { return false }
+        let json = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any]
+        return json?["format"] as? String == "stepwise-tokenizer"
     }
 }

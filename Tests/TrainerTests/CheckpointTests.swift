@@ -86,6 +86,14 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
+    func testTransformersTokenizerFileIsNotTakenForOurs() throws {
+        let folder = try savedFolder(tiny)
+        try Data(#"{"version": "1.0", "model": {"type": "Unigram", "vocab": []}}"#.utf8)
+            .write(to: folder.appendingPathComponent("tokenizer.json"))
+        let (_, tokenizer) = try T5Model.load(from: folder)
+        XCTAssertNil(tokenizer)
+    }
+
     func testNoWeightsAndNoConfig() throws {
         let folder = try savedFolder(tiny)
         try FileManager.default.removeItem(at: folder.appendingPathComponent("model.safetensors"))
