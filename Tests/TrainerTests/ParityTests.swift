@@ -47,7 +47,7 @@ final class ParityTests: XCTestCase {
         struct Case: Decodable { var model: String; var folder: String; var save_to: String? }
         let batch = try JSONDecoder().decode(BatchFile.self, from: Data(contentsOf: dir.appendingPathComponent("batch.json")))
         let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: dir.appendingPathComponent("cases.json")))
-        XCTAssertEqual(cases.count, 18)
+        XCTAssertEqual(cases.count, 19)
         setThreads(1)
         for c in cases {
             let folder = URL(fileURLWithPath: c.folder)

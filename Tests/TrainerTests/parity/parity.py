@@ -6,7 +6,7 @@
                          model with a tied head — and save each in every weight format the trainer
                          reads (DIR/<model>/<format>: model.safetensors, sharded safetensors,
                          pytorch_model.bin in fp32 with strided and offset tensors, fp16, bf16,
-                         sharded pytorch_model.bin), a batch (DIR/batch.json) and the list of
+                         zip64, sharded pytorch_model.bin), a batch (DIR/batch.json) and the list of
                          cases (DIR/cases.json)
   parity.py compare DIR  recompute logits, loss, every parameter gradient and greedy outputs in
                          torch and compare with what the Swift side wrote into each case folder
@@ -18,7 +18,7 @@ Tolerance per tensor: max|swift - torch| <= 1e-4 * max|torch|; greedy outputs to
 fp16/bf16 checkpoints are compared with the torch model whose weights went through the same
 rounding. Exit status 0 = parity, 1 = mismatch. Driven by Tests/TrainerTests/ParityTests.swift.
 """
-import json, os, shutil, sys
+import json, os, sys, zipfile
 
 import torch
 from safetensors.torch import load_file
@@ -85,7 +85,18 @@ def torch_save_state(state, path, dtype=None, views=False):
     torch.save(out, path)
 
 
-def save_formats(m, folder):
+def rewrite_as_zip64(src, dst):
+    """The same zip with more entries than a plain zip's directory can count, which makes it zip64
+    (end-of-directory record and locator), as torch.save does for checkpoints over 4 GB."""
+    with zipfile.ZipFile(src) as z, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as out:
+        for info in z.infolist():
+            out.writestr(info.filename, z.read(info.filename))
+        prefix = z.namelist()[0].split("/")[0]
+        for i in range(0x10000):
+            out.writestr(f"{prefix}/padding/{i}", b"")
+
+
+def save_formats(m, folder, zip64):
     """Every format; returns [(case folder, weights dtype)]."""
     cases = []
     def case(fmt, dtype="float32"):
@@ -100,6 +111,9 @@ def save_formats(m, folder):
     torch_save_state(state, os.path.join(case("bin_fp32"), "pytorch_model.bin"), views=True)
     torch_save_state(state, os.path.join(case("bin_fp16", "float16"), "pytorch_model.bin"), dtype=torch.float16)
     torch_save_state(state, os.path.join(case("bin_bf16", "bfloat16"), "pytorch_model.bin"), dtype=torch.bfloat16)
+    if zip64:
+        rewrite_as_zip64(os.path.join(folder, "bin_fp32", "pytorch_model.bin"),
+                         os.path.join(case("bin_zip64"), "pytorch_model.bin"))
     path = case("sharded_bin")
     keys = list(state)
     halves = {"pytorch_model-00001-of-00002.bin": keys[:len(keys) // 2],
@@ -115,10 +129,11 @@ def make(out):
     models = build_models()
     cases = []
     for name, m in models.items():
-        for path, dtype in save_formats(m, os.path.join(out, name)):
+        for path, dtype in save_formats(m, os.path.join(out, name), zip64=name == "v11"):
             # the Swift-saved copy of each architecture, from its first format
             save = os.path.join(out, "swift_saved_" + name) if path.endswith("/safetensors") and name != "gated_tied" else None
-            cases.append({"model": name, "folder": path, "dtype": dtype, "save_to": save})
+            if name == "v11" or not path.endswith("/bin_zip64"):
+                cases.append({"model": name, "folder": path, "dtype": dtype, "save_to": save})
     with open(os.path.join(out, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)
     g = torch.Generator().manual_seed(7)
