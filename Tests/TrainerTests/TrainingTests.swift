@@ -18,9 +18,19 @@ final class TrainingTests: XCTestCase {
         return (xs, ys)
     }
 
-    func testTinyModelOverfits32Pairs() {
+    static var tinyOriginal: T5Config {
+        var c = tiny
+        c.feedForward = .relu; c.tieWordEmbeddings = true; c.scaleDecoderOutputs = true
+        return c
+    }
+
+    func testTinyModelOverfits32Pairs() { overfit(Self.tiny) }
+    /// The original T5 (relu, tied and rescaled head) trains too.
+    func testTinyOriginalT5Overfits32Pairs() { overfit(Self.tinyOriginal) }
+
+    func overfit(_ config: T5Config) {
         let (xs, ys) = Self.reversalPairs()
-        let model = T5Model(config: Self.tiny, seed: 1)
+        let model = T5Model(config: config, seed: 1)
         var options = TrainOptions()
         options.steps = 400; options.batchSize = 32; options.learningRate = 3e-3; options.warmupSteps = 20
         options.schedule = .constant; options.weightDecay = 0; options.threads = 1; options.seed = 5
@@ -71,16 +81,20 @@ final class TrainingTests: XCTestCase {
     }
 
     /// Sharding a batch over threads computes the same loss and gradients as one pass.
-    func testShardedStepMatchesSingleThread() {
+    func testShardedStepMatchesSingleThread() { checkShardedStep(Self.tiny, gradient: "encoder.block.0.layer.0.SelfAttention.q.weight") }
+    /// With a tied head, every shard's head gradient lands in the shared embedding's.
+    func testShardedStepMatchesSingleThreadTiedHead() { checkShardedStep(Self.tinyOriginal, gradient: "shared.weight") }
+
+    func checkShardedStep(_ config: T5Config, gradient: String) {
         let (xs, ys) = Self.reversalPairs(count: 16)
         func firstStep(threads: Int) -> (loss: [Float], grad: [Float]) {
-            let model = T5Model(config: Self.tiny, seed: 3)
+            let model = T5Model(config: config, seed: 3)
             var options = TrainOptions()
             options.steps = 1; options.batchSize = 16; options.threads = threads; options.clipNorm = nil
             let trainer = Trainer(model: model, options: options)
             let p = trainer.trainStep(streams: [TrainingStream(inputs: xs, targets: ys, weight: 0.5),
                                                 TrainingStream(inputs: ys, targets: xs, weight: 1)])
-            return (p.lossPerStream, model.gradient(named: "encoder.block.0.layer.0.SelfAttention.q.weight")!)
+            return (p.lossPerStream, model.gradient(named: gradient)!)
         }
         let one = firstStep(threads: 1), two = firstStep(threads: 2)
         setThreads(1)
