@@ -1,9 +1,9 @@
 import Foundation
 
-/// T5 v1.1 feed-forward (T5DenseGatedActDense): y = (gelu(x W0ᵀ) ⊙ x W1ᵀ) Woᵀ with the tanh
-/// approximation of GELU ("gelu_new"). wi_0 and wi_1 are adjacent in the parameter buffer, so
-/// one sgemm with n = 2·d_ff produces both halves side by side: h[row] = [h0 | h1]. In
-/// training, dropout applies to the gated hidden before `wo` (as in transformers).
+/// T5 v1.1's feed-forward activation (T5DenseGatedActDense): y = (gelu(x W0ᵀ) ⊙ x W1ᵀ) Woᵀ with
+/// the tanh approximation of GELU ("gelu_new"). wi_0 and wi_1 are adjacent in the parameter
+/// buffer, so one sgemm with n = 2·d_ff produces both halves side by side: h[row] = [h0 | h1].
+/// The products and dropout are in `FeedForward`.
 enum GatedGELU {
     static let c0: Float = 0.7978845608028654  // sqrt(2/π)
     static let c1: Float = 0.044715
@@ -15,18 +15,6 @@ enum GatedGELU {
         let u = c0 * (x + c1 * x * x * x)
         let t = tanhf(u)
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c0 * (1 + 3 * c1 * x * x)
-    }
-
-    /// h01: [rows, 2·dff] scratch (kept for backward), gated: [rows, dff] (kept), out: [rows, d].
-    static func forward(out: UnsafeMutablePointer<Float>, h01: UnsafeMutablePointer<Float>,
-                        gated: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
-                        wi: UnsafePointer<Float>, wo: UnsafePointer<Float>, rows: Int, d: Int, dff: Int,
-                        dropMask: UnsafePointer<Float>? = nil) {
-        linearForward(h01, x, wi, m: rows, k: d, n: 2 * dff)
-        activate(gated: gated, h01: h01, rows: rows, dff: dff)
-        // T5 drops the gated hidden before `wo`; `gated` keeps the dropped values (wo's gradient uses them).
-        if let dropMask { multiply(gated, gated, dropMask, rows * dff) }
-        linearForward(out, gated, wo, m: rows, k: dff, n: d)
     }
 
     /// gated[r] = gelu(h0[r]) ⊙ h1[r] for each row of h01 = [h0 | h1].
@@ -46,14 +34,9 @@ enum GatedGELU {
         }
     }
 
-    /// dx accumulates (residual stream). dh01 and dgated are scratch of the same sizes as forward.
-    static func backward(dx: UnsafeMutablePointer<Float>, dwi: UnsafeMutablePointer<Float>, dwo: UnsafeMutablePointer<Float>,
-                         dout: UnsafePointer<Float>, x: UnsafePointer<Float>, h01: UnsafePointer<Float>,
-                         gated: UnsafePointer<Float>, wi: UnsafePointer<Float>, wo: UnsafePointer<Float>,
-                         dgated: UnsafeMutablePointer<Float>, dh01: UnsafeMutablePointer<Float>,
-                         rows: Int, d: Int, dff: Int, dropMask: UnsafePointer<Float>? = nil) {
-        FeedForward.backwardThroughOutput(dwo: dwo, dactivated: dgated, dout: dout, activated: gated, wo: wo,
-                                          rows: rows, d: d, dff: dff, dropMask: dropMask)
+    /// dh01 = ∂/∂[h0 | h1] given dgated = ∂/∂gated (already through the dropout mask).
+    static func activationBackward(dh01: UnsafeMutablePointer<Float>, dgated: UnsafePointer<Float>,
+                                   h01: UnsafePointer<Float>, rows: Int, dff: Int) {
         let half = SIMD8<Float>(repeating: 0.5)
         for r in 0..<rows {
             let h0 = h01 + r * 2 * dff, h1 = h0 + dff, dg = dgated + r * dff
@@ -79,7 +62,5 @@ enum GatedGELU {
                 i += 1
             }
         }
-        linearBackwardWeight(dwi, dh01, x, m: rows, k: d, n: 2 * dff)
-        linearBackwardInput(dx, dh01, wi, m: rows, k: d, n: 2 * dff, accumulate: true)
     }
 }
