@@ -34,7 +34,14 @@ struct GCCommand: ParsableCommand {
             try db.delete(keys: finding.unreachable.map(\.key))
             try db.vacuum()
         }
-        print("\(finding.unreachable.count) unreachable artifact(s), \(finding.bytes) bytes\(dryRun ? " (dry run: nothing dropped)" : " dropped") — \(specs.count) spec(s) checked")
+        // Folders no row indexes (scratch of killed stages, a folder whose row was never written).
+        let orphans = try GarbageCollector.orphanFolders(store: db)
+        for o in orphans {
+            print("\(dryRun ? "would remove" : "remove") unindexed folder \(o.url.path) (\(o.bytes) bytes)")
+            if !dryRun { try? FileManager.default.removeItem(at: o.url) }
+        }
+        let orphanBytes = orphans.reduce(0) { $0 + $1.bytes }
+        print("\(finding.unreachable.count) unreachable artifact(s), \(finding.bytes + orphanBytes) bytes\(dryRun ? " (dry run: nothing dropped)" : " dropped") — \(specs.count) spec(s) checked")
         withExtendedLifetime(lock) {}
     }
 }

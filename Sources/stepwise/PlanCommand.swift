@@ -18,8 +18,11 @@ struct PlanCommand: ParsableCommand {
         let e = try options.load()
         let plan = try Planner.plan(e)
         let store = try options.existingStore(for: e)
-        let status = PlanStatus(plan: plan, cachedKeys: try store?.allKeys() ?? [])
+        let check = try store.map { try ArtifactCheck.run(store: $0, plan: plan, repair: false) }
+        if !json { for problem in check?.problems ?? [] { print("problem: \(problem)") } }
+        let status = PlanStatus(plan: plan, cachedKeys: check?.valid ?? [])
         let why = explain ? try status.explanations(store: store) : nil
         print(json ? PlanPrinter.json(status, explanations: why) : PlanPrinter.text(status, explanations: why), terminator: "")
+        if !json { print(try PlanEstimate(status: status, store: store).text, terminator: "") }
     }
 }

@@ -17,9 +17,9 @@ struct ReportCommand: ParsableCommand {
         }
         guard let reportIndex = plan.reportIndex else { return }
         let inputs = try ReportRenderer.collect(plan: plan, stage: plan.stages[reportIndex]) { try store.payload($0) }
-        let report = try ReportRenderer.render(experiment: e, inputs: inputs,
-                                               stageCosts: try ReportRenderer.stageCosts(store: store, plan: plan))
-        let dir = try ReportRenderer.materialize(report, experiment: e)
+        let report = try ReportRenderer.render(context: ReportContext(e), inputs: inputs)
+        let dir = try ReportRenderer.materialize(report, experiment: e,
+                                                 stageCosts: try ReportRenderer.stageCosts(store: store, plan: plan))
         print("\(inputs.evaluations.count) evaluations, \(inputs.missing.count) missing → \(dir.path)/report.md")
     }
 }

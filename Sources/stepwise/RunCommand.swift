@@ -18,7 +18,14 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Exit non-zero when a claim of the spec is not reproduced.")
     var requireClaims = false
 
+    @Option(help: "Where stages run: `local` (threads of this process) or `process` (one `stepwise exec-stage` process per stage).")
+    var executor: String = "local"
+
     func run() throws {
+        guard let kind = ExecutorKind(rawValue: executor) else {
+            printError("unknown executor `\(executor)`; expected one of \(ExecutorKind.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", "))")
+            throw ExitCode(2)
+        }
         let e = try options.load()
         let plan = try Planner.plan(e)
         let storeURL = options.storeURL(for: e)
@@ -27,17 +34,39 @@ struct RunCommand: ParsableCommand {
         let store = try Store(url: storeURL)
         let runID = try store.beginRun(spec: options.spec)
         let minimum = Double(ProcessInfo.processInfo.environment["STEPWISE_MIN_STAGE_SECONDS"] ?? "") ?? 0
-        let scheduler = Scheduler(plan: plan, store: store, jobs: jobs, progress: progress, minimumStageSeconds: minimum)
+        let stageExecutor: Executor
+        switch kind {
+        case .local: stageExecutor = InProcessExecutor(slots: jobs)
+        case .process:
+            stageExecutor = ProcessExecutor(slots: jobs, binary: ExecutablePath.current, artifactDirectory: store.artifactDirectory)
+        }
+        let scheduler = Scheduler(plan: plan, store: store, executor: stageExecutor, progress: progress, minimumStageSeconds: minimum)
+        // Ctrl-C: stop launching, cancel what runs (finished stages are committed); twice: exit now.
+        let interrupt = Interrupt.onSIGINT { first in
+            if first {
+                progress.message("interrupted: cancelling running stages (Ctrl-C again to exit at once)")
+                scheduler.cancel()
+            } else {
+                Foundation.exit(130)
+            }
+        }
         let outcome = try scheduler.run(runID: runID)
-        try store.finishRun(runID, status: outcome.succeeded ? "succeeded" : "failed")
+        withExtendedLifetime(interrupt) {}
+        try store.finishRun(runID, status: outcome.cancelled ? "cancelled" : outcome.succeeded ? "succeeded" : "failed")
+        if outcome.cancelled {
+            printError("cancelled: \(outcome.ran) stage(s) finished and kept; `stepwise run` again resumes")
+            throw ExitCode(130)
+        }
 
         var unreproduced = 0
         if let i = plan.reportIndex, let data = try store.payload(plan.stages[i].key) {
             let report = try ArtifactCodec.decode(ReportArtifact.self, from: data, what: "report")
-            let dir = try ReportRenderer.materialize(report, experiment: e)
+            let dir = try ReportRenderer.materialize(report, experiment: e,
+                                                     stageCosts: try ReportRenderer.stageCosts(store: store, plan: plan))
             print("results: \(dir.path)/report.md")
             for v in report.claims ?? [] {
-                print("claim \(v.reproduced ? "reproduced" : "NOT reproduced"): \(v.claim)")
+                print("claim \(v.verdict.rawValue.uppercased()): \(v.claim)")
+                for line in v.advice { print("  advice: \(line)") }
                 if !v.reproduced { unreproduced += 1 }
             }
         }
@@ -52,7 +81,7 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(1)
         }
         if requireClaims && unreproduced > 0 {
-            printError("\(unreproduced) claim(s) not reproduced (--require-claims)")
+            printError("\(unreproduced) claim(s) contradicted or inconclusive (--require-claims needs every claim reproduced)")
             throw ExitCode(3)
         }
     }

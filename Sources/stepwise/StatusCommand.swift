@@ -8,11 +8,17 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var options: SpecOptions
 
+    @Flag(help: "Re-hash every artifact folder against its recorded sha256 (slow for large checkpoints).")
+    var verify = false
+
     func run() throws {
         let e = try options.load()
         let plan = try Planner.plan(e)
         let store = try options.existingStore(for: e)
-        let status = PlanStatus(plan: plan, cachedKeys: try store?.allKeys() ?? [])
+        // Report broken artifact folders without repairing: `status` never changes the store.
+        let check = try store.map { try ArtifactCheck.run(store: $0, plan: plan, verify: verify, repair: false) }
+        for problem in check?.problems ?? [] { print("problem: \(problem)") }
+        let status = PlanStatus(plan: plan, cachedKeys: check?.valid ?? [])
         print("experiment \(e.name): \(plan.stages.count - status.toRunCount)/\(plan.stages.count) stages cached")
         for kind in StageKind.allCases {
             let idx = plan.stages.indices.filter { plan.stages[$0].kind == kind }

@@ -34,10 +34,10 @@ final class PlanExpansionTests: XCTestCase {
         // larger size comes first and single-stream cells of the smaller size last.
         XCTAssertEqual(plan.stages[order[0]].kind, .dataset)
         let trains = order.map { plan.stages[$0] }.filter { $0.kind == .train }.compactMap(\.cell)
-        XCTAssertEqual(trains.first?.method, .distillStepByStep)
+        XCTAssertEqual(trains.first?.method, "distill_step_by_step")
         XCTAssertEqual(trains.first?.size, "b")
         XCTAssertEqual(trains.last?.size, "a")
-        XCTAssertNotEqual(trains.last?.method, .distillStepByStep)
+        XCTAssertNotEqual(trains.last?.method, "distill_step_by_step")
         // Each evaluate follows its own train in rank (it is on that train stage's chain).
         for (i, s) in plan.stages.enumerated() where s.kind == .evaluate {
             let train = s.inputs.first { $0.role == "train" }!.index
@@ -49,9 +49,9 @@ final class PlanExpansionTests: XCTestCase {
         let e = try project.experiment(Self.sweepSpec)
         // 2 sizes × 4 fractions × 2 seeds = 16 per plain method; dsbs × 3 λ × 2 label sources.
         let cells = e.cells
-        XCTAssertEqual(cells.filter { $0.method == .standardFinetune }.count, 16)
-        XCTAssertEqual(cells.filter { $0.method == .taskDistillation }.count, 16)
-        XCTAssertEqual(cells.filter { $0.method == .distillStepByStep }.count, 16 * 6)
+        XCTAssertEqual(cells.filter { $0.method == "standard_finetune" }.count, 16)
+        XCTAssertEqual(cells.filter { $0.method == "task_distillation" }.count, 16)
+        XCTAssertEqual(cells.filter { $0.method == "distill_step_by_step" }.count, 16 * 6)
         XCTAssertEqual(cells.count, 128)
         XCTAssertEqual(Set(cells).count, cells.count)
 
@@ -75,11 +75,38 @@ final class PlanExpansionTests: XCTestCase {
         let e = try project.experiment(Self.sweepSpec + "\n  lambda: [0.1]\n  method: [distill_step_by_step]\n  labels: [gold]\n")
         XCTAssertEqual(e.cells.count, 2 * 4 * 2)
         XCTAssertTrue(e.cells.allSatisfy { $0.lambda == 0.1 && $0.labels == "gold" })
-        XCTAssertFalse(e.includesTeacherRow)
+        XCTAssertFalse(e.teacherSplits.contains(.test))
     }
 
     func testTeacherOnlyPlanNeedsNoTrainingStages() throws {
         let plan = try Planner.plan(try project.experiment(minimalSpec))
         XCTAssertEqual(plan.stages.map(\.kind), [.dataset, .annotate, .teacherEval, .report])
+    }
+}
+
+/// Kinds that build their key JSON by hand (for planning speed) build exactly what the
+/// generic encoder would.
+final class KeyParamsTests: XCTestCase {
+    func testHandBuiltKeyParamsEqualTheEncodersJSON() throws {
+        let project = try TempProject()
+        defer { project.remove() }
+        let plan = try Planner.plan(try project.experiment(PlanExpansionTests.sweepSpec))
+        var checked = 0
+        for stage in plan.stages where stage.kind == .train || stage.kind == .evaluate {
+            let payload = try JSONSerialization.jsonObject(with: try stage.work.encode()) as! [String: Any]
+            let params = try JSONSerialization.data(withJSONObject: payload["params"]!)
+            let generic: JSONValue
+            if stage.kind == .train {
+                generic = JSONValue(encoding: try JSONDecoder().decode(TrainStage.Params.self, from: params))
+            } else {
+                generic = JSONValue(encoding: try JSONDecoder().decode(EvaluateStage.Params.self, from: params))
+            }
+            XCTAssertEqual(stage.params, generic, stage.label)
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 100)
+        let cell = Cell(method: "distill_step_by_step", size: "a", dataFraction: 0.25, seed: 2,
+                        variant: MethodVariant(["lambda": .number(0.5), "labels": .string("gold")]))
+        XCTAssertEqual(cell.json, JSONValue(encoding: cell))
     }
 }

@@ -14,7 +14,7 @@ final class RunResumeTests: XCTestCase {
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertTrue(first.stdout.contains("4 ran, 0 cached"), first.stdout)
         let csv = try String(contentsOf: project.root.appendingPathComponent("Results/mini/results.csv"), encoding: .utf8)
-        XCTAssertTrue(csv.hasPrefix(ResultRow.csvHeader + "\nfew_shot_cot,teacher,,,,test,equation,"), csv)
+        XCTAssertTrue(csv.hasPrefix(ResultRow.csvHeader + "\nfew_shot_cot,,teacher,,,,test,equation,"), csv)
 
         let second = try CLI.run(["run", spec], cwd: project.root)
         XCTAssertEqual(second.status, 0, second.stderr)
@@ -91,12 +91,8 @@ final class RunResumeTests: XCTestCase {
         let plan = try Planner.plan(e)
         let store = try Store(url: project.storeURL)
         let run = try store.beginRun(spec: "x")
-        let failTokenizer: (StageContext) throws -> Data = { ctx in
-            if ctx.stage.kind == .tokenizer { throw StepwiseError("tokenizer exploded") }
-            return try StageExecutor.run(ctx)
-        }
-        let outcome = try Scheduler(plan: plan, store: store, jobs: 2, progress: ProgressReporter(live: false, write: { _ in }),
-                                    execute: failTokenizer).run(runID: run)
+        let outcome = try Scheduler(plan: plan, store: store, executor: FailingExecutor(failing: .tokenizer),
+                                    progress: ProgressReporter(live: false, write: { _ in })).run(runID: run)
         XCTAssertEqual(outcome.failed.map(\.stage.kind), [.tokenizer])
         XCTAssertEqual(outcome.failed.first?.error, "tokenizer exploded")
         XCTAssertEqual(Set(outcome.skipped.map(\.kind)), [.train, .evaluate, .report])
@@ -108,4 +104,21 @@ final class RunResumeTests: XCTestCase {
         XCTAssertEqual(try store.lastFailure(key: outcome.failed[0].stage.key), "tokenizer exploded")
         XCTAssertEqual(try store.integrityCheck(), "ok")
     }
+}
+
+/// The in-process executor, except that stages of one kind fail: the executor seam used to
+/// inject a failure.
+final class FailingExecutor: Executor, @unchecked Sendable {
+    let inner = InProcessExecutor(slots: 2)
+    let failing: StageKind
+    var name: String { "failing" }
+    var slots: Int { inner.slots }
+    var status: (@Sendable (String, String) -> Void)?
+    init(failing: StageKind) { self.failing = failing }
+
+    func submit(_ job: StageJob, work: StageWork, onFinish: @escaping @Sendable (Result<StageResult, Error>) -> Void) {
+        if job.kind == failing { onFinish(.failure(StepwiseError("\(failing) exploded"))); return }
+        inner.submit(job, work: work, onFinish: onFinish)
+    }
+    func cancelAll() {}
 }

@@ -20,7 +20,7 @@ final class SpecValidationTests: XCTestCase {
         let e = try project.experiment(minimalSpec)
         XCTAssertEqual(e.name, "mini")
         XCTAssertEqual(e.dataset.metric, "equation")
-        XCTAssertEqual(e.methods.map(\.kind), [.fewShotCoT])
+        XCTAssertEqual(e.methods.map(\.name), ["few_shot_cot"])
         XCTAssertEqual(e.sweep.dataFractions, [1.0])
         XCTAssertEqual(e.root.standardizedFileURL.path, project.root.standardizedFileURL.path)
     }

@@ -26,18 +26,20 @@ final class TrainPipelineTests: XCTestCase {
         let csv = try String(contentsOf: project.root.appendingPathComponent("Results/tiny/results.csv"), encoding: .utf8)
         let lines = csv.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.first, ResultRow.csvHeader)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("standard_finetune,t,0.5,,0,test,equation,") }, csv)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("distill_step_by_step,t,0.5,0.5,0,test,equation,") }, csv)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("few_shot_cot,teacher,,,,test,equation,") }, csv)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("standard_finetune,,t,0.5,,0,test,equation,") }, csv)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("distill_step_by_step,labels=gold,t,0.5,0.5,0,test,equation,") }, csv)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("few_shot_cot,,teacher,,,,test,equation,") }, csv)
 
         // The stored checkpoint is a transformers-layout folder; the evaluation used the best validation step.
         let e = try SpecParser.load(file: spec, root: project.root)
         let plan = try Planner.plan(e)
         let store = try Store(url: project.storeURL)
         let train = try XCTUnwrap(plan.stages.first { $0.kind == .train })
-        let files = try FileBundle.unpack(try XCTUnwrap(try store.payload(train.key)))
-        XCTAssertEqual(Set(files.keys), ["model.safetensors", "config.json", "tokenizer.json", "training.json"])
-        let summary = try JSONDecoder().decode(TrainingSummary.self, from: files["training.json"]!)
+        guard case .folder(let folder)? = try store.location(train.key) else { return XCTFail("the checkpoint is a folder artifact") }
+        XCTAssertTrue(folder.path.hasPrefix(project.root.appendingPathComponent(".stepwise/artifacts").path), folder.path)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)),
+                       ["model.safetensors", "config.json", "tokenizer.json", "training.json"])
+        let summary = try JSONDecoder().decode(TrainingSummary.self, from: Data(contentsOf: folder.appendingPathComponent("training.json")))
         XCTAssertEqual(summary.validationCurve.map { Int($0[0]) }, [3, 6], "validation every eval_every steps and at the end")
         XCTAssertTrue([3, 6].contains(summary.bestStep))
         let evaluation = try XCTUnwrap(plan.stages.first { $0.kind == .evaluate })

@@ -37,3 +37,32 @@ public enum GarbageCollector {
         return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { dir.appendingPathComponent($0) }
     }
 }
+
+extension GarbageCollector {
+    /// Folders under the artifact directory that no row indexes: scratch output of stages that
+    /// were killed (`tmp/`, `jobs/`), and folders renamed into place by a run that died before
+    /// writing their row. Only safe to drop while no run holds the store (gc takes its lock).
+    public static func orphanFolders(store: Store) throws -> [(url: URL, bytes: Int)] {
+        let dir = store.artifactDirectory
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: dir.path) else { return [] }
+        let indexed = Set(try store.folderArtifacts().compactMap(\.location))
+        var out: [(URL, Int)] = []
+        for top in (try? fm.contentsOfDirectory(atPath: dir.path))?.sorted() ?? [] {
+            let topURL = dir.appendingPathComponent(top)
+            for name in (try? fm.contentsOfDirectory(atPath: topURL.path))?.sorted() ?? [] {
+                let rel = "\(top)/\(name)"
+                if top != "tmp" && top != "jobs" && indexed.contains(rel) { continue }
+                out.append((topURL.appendingPathComponent(name), bytes(under: topURL.appendingPathComponent(name))))
+            }
+        }
+        return out
+    }
+
+    static func bytes(under url: URL) -> Int {
+        guard let e = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.fileSizeKey]) else { return 0 }
+        var total = 0
+        for case let f as URL in e { total += (try? f.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0 }
+        return total
+    }
+}

@@ -5,139 +5,122 @@ import Trainer
 /// dataset → subsample(fraction, seed) ─┐
 ///        → annotate(split) → tokenizer ┴→ train(cell) → evaluate(cell) ─┐
 ///          annotate(test) → teacher_eval ─────────────────────────────┴→ report
+/// Each node is a stage definition with typed params built here from the spec; the planner
+/// never dispatches on a stage's kind, and the stages never see the spec.
 public enum Planner {
     public static func plan(_ e: Experiment) throws -> Plan {
         var b = Builder()
-        let dataset = b.add(.dataset, "dataset[\(e.dataset.kind.rawValue)]", try datasetParams(e), [])
+        let dataset = b.add("dataset[\(e.dataset.kind.rawValue)]", try datasetWork(e), [])
 
         var annotate: [Split: Int] = [:]
-        if e.needsTeacher || e.includesTeacherRow {
-            let teacher = try teacherParams(e)
-            let splits: [Split] = (e.needsTeacher ? [.train] : []) + (e.includesTeacherRow ? [.test] : [])
-            for split in splits {
-                var p = teacher
-                p["split"] = .string(split.rawValue)
-                annotate[split] = b.add(.annotate, "annotate[\(e.teacher.kind.rawValue) \(split.rawValue)]", .object(p),
-                                        [("dataset", dataset)])
+        let splits = e.teacherSplits
+        if !splits.isEmpty {
+            let (params, settings) = try annotateParts(e)
+            for split in Split.allCases where splits.contains(split) {
+                var p = params
+                p.split = split
+                annotate[split] = b.add("annotate[\(e.teacher.kind.rawValue) \(split.rawValue)]",
+                                        AnnotateStage.work(p, settings: settings), [("dataset", dataset)])
             }
         }
 
         let cells = e.cells
-        let shared = TrainShared(e)
         var evaluations: [(role: String, index: Int)] = []
         if !cells.isEmpty {
             var tokInputs = [("dataset", dataset)]
             if let a = annotate[.train] { tokInputs.append(("annotate_train", a)) }
-            let tokenizer = b.add(.tokenizer, "tokenizer[\(e.student.tokenizer.kind) \(e.student.tokenizer.vocab)]",
-                                  JSONValue(encoding: e.student.tokenizer), tokInputs)
+            let tokenizer = b.add("tokenizer[\(e.student.tokenizer.kind) \(e.student.tokenizer.vocab)]",
+                                  TokenizerStage.work(.init(kind: e.student.tokenizer.kind, vocab: e.student.tokenizer.vocab,
+                                                            specialTokens: [DistillStepByStep.labelPrefix, DistillStepByStep.rationalePrefix],
+                                                            extraTexts: [SingleTask.answerMarker]), settings: NoSettings()),
+                                  tokInputs)
+            var recipe = e.train
+            recipe.seeds = []   // the seed is the cell's
             var subsamples: [String: Int] = [:]
             for cell in cells {
+                let method = try MethodRegistry.method(cell.method)
+                guard let size = e.student.size(named: cell.size) else { throw StepwiseError("size `\(cell.size)` is not declared") }
                 let subKey = "\(JSONValue.format(cell.dataFraction)) \(cell.seed)"
-                let sub = subsamples[subKey] ?? b.add(.subsample, "subsample[f=\(JSONValue.format(cell.dataFraction)) seed=\(cell.seed)]",
-                                                      .object(["fraction": .number(cell.dataFraction), "seed": .number(Double(cell.seed))]),
+                let sub = subsamples[subKey] ?? b.add("subsample[f=\(JSONValue.format(cell.dataFraction)) seed=\(cell.seed)]",
+                                                      SubsampleStage.work(.init(fraction: cell.dataFraction, seed: cell.seed), settings: NoSettings()),
                                                       [("dataset", dataset)])
                 subsamples[subKey] = sub
                 var inputs = [("dataset", dataset), ("subsample", sub), ("tokenizer", tokenizer)]
-                if cell.method.usesTeacher, let a = annotate[.train] { inputs.append(("annotate_train", a)) }
-                let train = b.add(.train, "train[\(cell.label)]", shared.params(cell), inputs)
-                let eval = b.add(.evaluate, "evaluate[\(cell.label)]",
-                                 .object(["split": .string("test"), "metric": .string(e.dataset.metric),
-                                          "cell": cell.json]),
-                                 [("dataset", dataset), ("train", train)])
+                if method.teacherSplits.contains(.train), let a = annotate[.train] { inputs.append(("annotate_train", a)) }
+                let train = b.add("train[\(cell.label)]",
+                                  TrainStage.work(.init(cell: cell, methodVersion: method.version, size: size, dropout: e.student.dropout,
+                                                        recipe: recipe, metric: e.dataset.metric, validationLimit: 256,
+                                                        trainer: TrainerVersion.current), settings: NoSettings()),
+                                  inputs, cell: cell)
+                let eval = b.add("evaluate[\(cell.label)]",
+                                 EvaluateStage.work(.init(cell: cell, methodVersion: method.version, split: .test, metric: e.dataset.metric,
+                                                          maxNewTokens: e.train.maxTargetLength), settings: NoSettings()),
+                                 [("dataset", dataset), ("train", train)], cell: cell)
                 evaluations.append((cell.label, eval))
             }
         }
-        if e.includesTeacherRow, let a = annotate[.test] {
-            let te = b.add(.teacherEval, "teacher_eval[\(e.teacher.kind.rawValue)]",
-                           .object(["metric": .string(e.dataset.metric)]), [("dataset", dataset), ("annotate_test", a)])
-            evaluations.append(("few_shot_cot", te))
+        // Rows scored on the teacher's own test answers (few-shot CoT).
+        for m in e.sweptMethods where !m.trainsStudent {
+            guard let a = annotate[.test] else { continue }
+            let te = b.add("teacher_eval[\(m.name) \(e.teacher.kind.rawValue)]",
+                           TeacherEvalStage.work(.init(method: m.name, metric: e.dataset.metric), settings: NoSettings()),
+                           [("dataset", dataset), ("annotate_test", a)])
+            evaluations.append((m.name, te))
         }
         // The teacher's per-split quality (parse failures, accuracy, tokens) is in the report too.
-        let teacherInputs = annotate.sorted { $0.key.rawValue < $1.key.rawValue }.map { ("teacher:\($0.key.rawValue)", $0.value) }
-        b.add(.report, "report[\(e.name)]", reportParams(e), evaluations + teacherInputs)
+        let teacherInputs = annotate.sorted { $0.key.rawValue < $1.key.rawValue }
+            .map { (ReportRenderer.teacherRolePrefix + $0.key.rawValue, $0.value) }
+        b.add("report[\(e.name)]", ReportStage.work(.init(context: ReportContext(e)), settings: NoSettings()),
+              evaluations + teacherInputs)
         return Plan(experiment: e, stages: b.stages)
     }
 
-    static func datasetParams(_ e: Experiment) throws -> JSONValue {
-        var p = JSONValue(encoding: e.dataset)
-        // The loader's or generator's own version: the same files can load differently after a fix.
-        if case .object(var o) = p {
-            switch e.dataset.kind {
-            case .syntheticArith: o["implementation"] = .number(Double(SyntheticArith.version))
-            case .svamp, .cqa, .esnli, .anli1: o["implementation"] = .number(Double(PaperDatasetLoader.version))
-            case .jsonl: o["implementation"] = .number(Double(JSONLDatasetLoader.version))
-            }
-            p = .object(o)
-        }
-        // File-backed data: the key follows the files' content, not their paths or dates.
+    static func datasetWork(_ e: Experiment) throws -> StageWork {
+        var spec = e.dataset
+        spec.path = nil; spec.trainFile = nil; spec.validFile = nil; spec.testFile = nil
+        let implementation: Int
+        var directory: String?
         let files: [URL]
         switch e.dataset.kind {
-        case .syntheticArith: files = []
+        case .syntheticArith:
+            implementation = SyntheticArith.version
+            files = []
         case .svamp, .cqa, .esnli, .anli1:
+            implementation = PaperDatasetLoader.version
             let dir = e.resolve(e.dataset.path ?? "")
+            directory = dir.path
             files = Split.allCases.map { dir.appendingPathComponent("\(e.dataset.kind.rawValue)_\($0.rawValue).json") }
                 .filter { FileManager.default.fileExists(atPath: $0.path) }
         case .jsonl:
+            implementation = JSONLDatasetLoader.version
             files = [e.dataset.trainFile, e.dataset.validFile, e.dataset.testFile].compactMap { $0 }.map(e.resolve)
         }
-        if !files.isEmpty, case .object(var o) = p {
-            o["content"] = .string(try Hashing.fingerprint(files: files))
-            o.removeValue(forKey: "path"); o.removeValue(forKey: "train_file")
-            o.removeValue(forKey: "valid_file"); o.removeValue(forKey: "test_file")
-            p = .object(o)
-        }
-        return p
+        // File-backed data: the key follows the files' content, not their paths or dates.
+        let content = files.isEmpty ? nil : try Hashing.fingerprint(files: files)
+        return DatasetStage.work(.init(dataset: spec, implementation: implementation, content: content),
+                                 settings: .init(directory: directory, files: files.map(\.path), root: e.root.path))
     }
 
-    static func teacherParams(_ e: Experiment) throws -> [String: JSONValue] {
-        guard case .object(var o) = JSONValue(encoding: e.teacher.keyFields) else { return [:] }
-        if let prompt = e.teacher.prompt {
-            o["prompt"] = .string(try Hashing.fingerprint(files: [e.resolve(prompt)]))
-        }
+    static func annotateParts(_ e: Experiment) throws -> (AnnotateStage.Params, AnnotateStage.Settings) {
+        var teacher = e.teacher.keyFields
+        teacher.prompt = nil; teacher.path = nil
+        var settings = AnnotateStage.Settings(promptFile: e.teacher.prompt.map { e.resolve($0).path }, replayDirectory: nil,
+                                              replayFiles: [], baseURL: e.teacher.baseURL, apiKeyEnv: e.teacher.apiKeyEnv,
+                                              concurrency: e.teacher.concurrency, timeout: e.teacher.timeout,
+                                              maxRetries: e.teacher.maxRetries)
+        let prompt = try e.teacher.prompt.map { try Hashing.fingerprint(files: [e.resolve($0)]) }
+        var content: String?
         if e.teacher.kind == .replay, let path = e.teacher.path {
             let dir = e.resolve(path)
             let chunks = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
-                .filter { $0.contains("_CoT_") && $0.hasSuffix(".json") }.sorted()
-            o["path"] = nil
-            o["content"] = .string(try Hashing.fingerprint(files: chunks.map { dir.appendingPathComponent($0) }))
+                .filter { $0.contains("_CoT_") && $0.hasSuffix(".json") }.sorted().map { dir.appendingPathComponent($0) }
+            settings.replayDirectory = dir.path
+            settings.replayFiles = chunks.map(\.path)
+            content = try Hashing.fingerprint(files: chunks)
         }
-        switch e.teacher.kind {
-        case .synthetic: o["implementation"] = .number(Double(SyntheticTeacher.version))
-        case .replay, .openai: o["implementation"] = .number(Double(PaperOutputParser.version))
-        }
-        // The replayed dataset's parsing rules depend on which dataset it is.
-        o["dataset"] = .string(e.dataset.kind.rawValue)
-        return o
-    }
-
-    /// The parts of every train stage's params that do not depend on the cell, encoded once.
-    struct TrainShared {
-        let recipe: JSONValue
-        let sizes: [String: JSONValue]
-        let dropout: JSONValue
-
-        init(_ e: Experiment) {
-            var recipe = e.train
-            recipe.seeds = []   // the seed is the cell's
-            self.recipe = JSONValue(encoding: recipe)
-            sizes = Dictionary(e.student.sizes.map { ($0.name, JSONValue(encoding: $0)) }, uniquingKeysWith: { a, _ in a })
-            dropout = .number(e.student.dropout)
-        }
-
-        func params(_ cell: Cell) -> JSONValue {
-            .object(["cell": cell.json, "size": sizes[cell.size] ?? .null, "dropout": dropout, "recipe": recipe,
-                     // A trainer change that alters what it learns re-trains every student.
-                     "trainer": .number(Double(TrainerVersion.current))])
-        }
-    }
-
-    static func reportParams(_ e: Experiment) -> JSONValue {
-        .object([
-            "name": .string(e.name),
-            "report": JSONValue(encoding: e.report),
-            "claims": .array(e.claims.map { .string($0.text) }),
-            "sizes": JSONValue(encoding: e.student.sizes),
-        ])
+        let implementation = e.teacher.kind == .synthetic ? SyntheticTeacher.version : PaperOutputParser.version
+        return (AnnotateStage.Params(teacher: teacher, prompt: prompt, content: content, implementation: implementation,
+                                     dataset: e.dataset.kind, metric: e.dataset.metric, split: .train), settings)
     }
 
     /// Adds stages, computing each key from its already-keyed inputs.
@@ -145,9 +128,9 @@ public enum Planner {
         var stages: [Stage] = []
 
         @discardableResult
-        mutating func add(_ kind: StageKind, _ label: String, _ params: JSONValue, _ inputs: [(String, Int)]) -> Int {
-            let stage = Stage(kind: kind, label: label, params: params, inputs: inputs.map { (role: $0.0, index: $0.1) },
-                              inputKeys: inputs.map { stages[$0.1].key })
+        mutating func add(_ label: String, _ work: StageWork, _ inputs: [(String, Int)], cell: Cell? = nil) -> Int {
+            let stage = Stage(label: label, work: work, inputs: inputs.map { (role: $0.0, index: $0.1) },
+                              inputKeys: inputs.map { stages[$0.1].key }, cell: cell)
             stages.append(stage)
             return stages.count - 1
         }

@@ -3,19 +3,19 @@ import Foundation
 /// `report.md`: what was compared, the results table (mean ± std over seeds), the teacher's
 /// quality, the protocol, and what each stage cost.
 public struct MarkdownReport {
-    public var experiment: Experiment
+    public var context: ReportContext
     public var rows: [ResultRow]
     public var teacher: EvaluationArtifact?
     public var teacherSplits: [TeacherSplitStats] = []
-    public var stageCosts: [(kind: String, count: Int, seconds: Double)]
     public var missing: [String]
     public var claims: [ClaimVerdict] = []
+    public var arms: ResultArms? = nil
 
     public func render(figures: [String] = []) -> String {
-        let e = experiment
-        let d = e.report.decimals
-        var out = "# \(e.report.title ?? e.name)\n\n"
-        out += "Spec: `\(e.file)` · dataset: `\(e.dataset.kind.rawValue)` · teacher: `\(e.teacher.kind.rawValue)` · metric: `\(e.dataset.metric)` (test split, %)\n\n"
+        let e = context
+        let d = e.decimals
+        var out = "# \(e.title ?? e.name)\n\n"
+        out += "Experiment: `\(e.name)` · dataset: `\(e.datasetKind)` · teacher: `\(e.teacherKind)` · metric: `\(e.metric)` (test split, %)\n\n"
         if !missing.isEmpty {
             out += "> **Partial report**: \(missing.count) evaluation\(missing.count == 1 ? " is" : "s are") not in the store yet: "
             out += missing.prefix(5).map { "`\($0)`" }.joined(separator: ", ") + (missing.count > 5 ? ", …" : "") + "\n\n"
@@ -25,8 +25,8 @@ public struct MarkdownReport {
         for f in figures { out += "\n![\(f)](\(f))\n" }
         if let teacher {
             out += "\n## Teacher\n\n"
-            out += "Few-shot CoT teacher (`\(e.teacher.kind.rawValue)`) on the test split: \(SeedStats([teacher.value]).formatted(decimals: d)) % "
-            out += "\(e.dataset.metric), \(teacher.parseFailures ?? 0) of \(teacher.count) outputs without a parsable answer "
+            out += "Few-shot CoT teacher (`\(e.teacherKind)`) on the test split: \(SeedStats([teacher.value]).formatted(decimals: d)) % "
+            out += "\(e.metric), \(teacher.parseFailures ?? 0) of \(teacher.count) outputs without a parsable answer "
             out += "(\(String(format: "%.1f", Double(teacher.parseFailures ?? 0) / Double(max(1, teacher.count)) * 100)) %).\n"
         }
         if !teacherSplits.isEmpty {
@@ -43,15 +43,17 @@ public struct MarkdownReport {
         out += "Checkpoints are selected on the validation split; the test split is scored once, on the selected checkpoint.\n"
         if !claims.isEmpty {
             out += "\n## Claims\n\n"
+            out += "Each comparison is a paired bootstrap over test examples and seeds (10 000 resamples, 95 % interval of the difference): "
+            out += "**reproduced** when the interval lies on the claimed side, **contradicted** when it lies on the other, **inconclusive** otherwise.\n\n"
             for v in claims {
-                out += "- **\(v.reproduced ? "reproduced" : "not reproduced")**: `\(v.claim)`\n"
+                out += "- **\(v.verdict.rawValue)**: `\(v.claim)`\n"
                 for line in v.evidence { out += "  - \(line)\n" }
+                for line in v.advice { out += "  - advice: \(line)\n" }
             }
         }
-        if !stageCosts.isEmpty {
-            out += "\n## Cost\n\n| stage | count | wall time (s) |\n|---|---:|---:|\n"
-            for c in stageCosts { out += "| \(c.kind) | \(c.count) | \(String(format: "%.1f", c.seconds)) |\n" }
-        }
+        // The cost table is the store's record of wall times, not part of the report artifact
+        // (a cached artifact cannot depend on how long things took): filled in when written out.
+        out += "\n" + MarkdownReport.costMarker + "\n"
         return out
     }
 
@@ -60,33 +62,37 @@ public struct MarkdownReport {
         let students = rows.filter { $0.size != "teacher" }
         var groups: [ResultGroup: [Double]] = [:]
         for r in students { groups[r.group, default: []].append(r.value) }
-        let sizes = experiment.sweep.sizes.filter { s in students.contains { $0.size == s } }
-        let fractions = experiment.sweep.dataFractions.sorted()
+        let sizes = context.sizes.filter { s in students.contains { $0.size == s } }
+        let fractions = context.dataFractions.sorted()
         var rowKeys: [String] = []
-        var rowNames: [String: (String, Double?, String?)] = [:]
+        var rowNames: [String: ResultRow] = [:]
         for r in students {
-            var name = r.method
-            if let l = r.lambda { name += " λ=\(JSONValue.format(l))" }
-            if let lab = r.labels, r.method == MethodKind.distillStepByStep.rawValue { name += " (\(lab) labels)" }
-            if rowNames[name] == nil { rowKeys.append(name); rowNames[name] = (r.method, r.lambda, r.labels) }
+            let name = r.displayName
+            if rowNames[name] == nil { rowKeys.append(name); rowNames[name] = r }
         }
         let columns = max(1, sizes.count * fractions.count)
         if sizes.isEmpty {
             // Teacher only: one column.
             var out = "| method | test |\n|---|---:|\n"
             if let t = teacher { out += "| few_shot_cot (teacher) | \(SeedStats([t.value]).formatted(decimals: decimals)) |\n" }
-            return out + "\nValues are test \(experiment.dataset.metric) in %.\n"
+            return out + "\nValues are test \(context.metric) in %.\n"
         }
+        var seedsShown = Set<Int>(), examplesShown = Set<Int>()
         var out = "| method |" + sizes.flatMap { s in fractions.map { " \(s) @ \(pct($0)) |" } }.joined() + "\n"
         out += "|---|" + String(repeating: "---:|", count: sizes.count * fractions.count) + "\n"
         for name in rowKeys {
-            let (method, lambda, labels) = rowNames[name]!
+            let row = rowNames[name]!
             out += "| \(name) |"
             for s in sizes {
                 for f in fractions {
-                    let g = ResultGroup(method: method, size: s, dataFraction: f, lambda: lambda, labels: labels,
-                                        metric: experiment.dataset.metric)
-                    out += " " + (groups[g].map { SeedStats($0).formatted(decimals: decimals) } ?? "–") + " |"
+                    var g = row.group
+                    g.size = s; g.dataFraction = f
+                    if let summary = arms?.summary(name: name, size: s, fraction: f) {
+                        out += " " + Self.format(summary, decimals: decimals) + " |"
+                        seedsShown.insert(summary.seeds); examplesShown.insert(summary.examples)
+                    } else {
+                        out += " " + (groups[g].map { SeedStats($0).formatted(decimals: decimals) } ?? "–") + " |"
+                    }
                 }
             }
             out += "\n"
@@ -95,8 +101,33 @@ public struct MarkdownReport {
             out += "| few_shot_cot (teacher) |" + String(repeating: " \(SeedStats([t.value]).formatted(decimals: decimals)) |",
                                                      count: columns) + "\n"
         }
-        out += "\nValues are test \(experiment.dataset.metric) in %, mean ± std over seeds \(experiment.sweep.seeds.map(String.init).joined(separator: ", ")).\n"
+        if seedsShown.isEmpty {
+            out += "\nValues are test \(context.metric) in %, mean ± std over seeds \(context.seeds.map(String.init).joined(separator: ", ")).\n"
+        } else {
+            let list = { (s: Set<Int>) in s.sorted().map(String.init).joined(separator: " or ") }
+            out += "\nValues are test \(context.metric) in %: mean over seeds ± the half-width of its 95 % interval "
+            out += "(t-interval over seeds; with one seed, a bootstrap over test examples), from \(list(seedsShown)) seed(s) "
+            out += "(\(context.seeds.map(String.init).joined(separator: ", "))) and \(list(examplesShown)) test examples per cell.\n"
+        }
         return out
+    }
+
+    /// "62.0 ± 2.8": mean and the interval's half-width, in points.
+    static func format(_ c: CellSummary, decimals: Int) -> String {
+        let f = "%.\(decimals)f"
+        return "\(String(format: f, c.mean * 100)) ± \(String(format: f, (c.upper - c.lower) / 2 * 100))"
+    }
+
+    static let costMarker = "<!-- stage costs -->"
+
+    /// report.md with the cost table in place of its marker.
+    public static func withCosts(_ text: String, _ costs: [(kind: String, count: Int, seconds: Double)]) -> String {
+        var table = ""
+        if !costs.isEmpty {
+            table = "## Cost\n\n| stage | count | wall time (s) |\n|---|---:|---:|\n"
+            for c in costs { table += "| \(c.kind) | \(c.count) | \(String(format: "%.1f", c.seconds)) |\n" }
+        }
+        return text.replacingOccurrences(of: costMarker + "\n", with: table)
     }
 
     func pct(_ f: Double) -> String { "\(JSONValue.format(f * 100)) %" }

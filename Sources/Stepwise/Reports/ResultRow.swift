@@ -1,14 +1,16 @@
 import Foundation
 
 /// One line of `results.csv` — the contract other tools read:
-/// `method,size,data_fraction,lambda,seed,split,metric,value`. Not-applicable fields are empty
-/// (the teacher row has no data fraction, λ or seed).
+/// `method,variant,size,data_fraction,lambda,seed,split,metric,value`. `variant` holds the
+/// method's other options (`labels=teacher`), so rows of one method with different options are
+/// told apart. Not-applicable fields are empty (the teacher row has no data fraction, λ or seed).
 public struct ResultRow: Codable, Hashable, Sendable {
     public var method: String
     public var size: String
     public var dataFraction: Double?
     public var lambda: Double?
-    public var labels: String?
+    /// The method's options other than λ, as `key=value` joined by `;` ("" when none).
+    public var variant: String
     public var seed: Int?
     public var split: String
     public var metric: String
@@ -16,14 +18,15 @@ public struct ResultRow: Codable, Hashable, Sendable {
     /// Student parameters (for the model-size figure); not part of the CSV contract.
     public var parameters: Int?
 
-    public static let csvHeader = "method,size,data_fraction,lambda,seed,split,metric,value"
+    public static let csvHeader = "method,variant,size,data_fraction,lambda,seed,split,metric,value"
 
     public init(_ e: EvaluationArtifact) {
-        method = e.method.rawValue
+        method = e.method
         size = e.size
         dataFraction = e.dataFraction
-        lambda = e.lambda
-        labels = e.labels
+        lambda = e.options?.double("lambda")
+        variant = (e.options?.values ?? [:]).filter { $0.key != "lambda" }.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value.plain)" }.joined(separator: ";")
         seed = e.seed
         split = e.split
         metric = e.metric
@@ -32,14 +35,18 @@ public struct ResultRow: Codable, Hashable, Sendable {
     }
 
     public var csvLine: String {
-        [method, size, dataFraction.map(JSONValue.format) ?? "", lambda.map(JSONValue.format) ?? "",
+        [method, variant, size, dataFraction.map(JSONValue.format) ?? "", lambda.map(JSONValue.format) ?? "",
          seed.map(String.init) ?? "", split, metric, String(format: "%.6f", value)].joined(separator: ",")
     }
 
     /// The cell without its seed: rows with the same group are averaged in tables.
     public var group: ResultGroup {
-        ResultGroup(method: method, size: size, dataFraction: dataFraction, lambda: lambda, labels: labels, metric: metric)
+        ResultGroup(method: method, size: size, dataFraction: dataFraction, lambda: lambda, variant: variant, metric: metric)
     }
+
+    /// The row's name in tables, figures and claims' evidence: the method and its option values
+    /// options, e.g. `distill_step_by_step λ=1 (labels=gold)`.
+    public var displayName: String { group.displayName }
 }
 
 public struct ResultGroup: Hashable, Sendable {
@@ -47,8 +54,26 @@ public struct ResultGroup: Hashable, Sendable {
     public var size: String
     public var dataFraction: Double?
     public var lambda: Double?
-    public var labels: String?
+    public var variant: String
     public var metric: String
+
+    public var displayName: String {
+        var name = method
+        if let lambda { name += " λ=\(JSONValue.format(lambda))" }
+        if let v = variantDisplay { name += " (\(v))" }
+        return name
+    }
+
+    /// The options other than λ as the method shows them (`gold labels`), nil when none.
+    public var variantDisplay: String? {
+        guard !variant.isEmpty else { return nil }
+        let options = MethodRegistry.named(method)?.options ?? []
+        return variant.split(separator: ";").map { pair -> String in
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let option = options.first(where: { $0.key == parts[0] }) else { return String(pair) }
+            return option.display(.string(parts[1]))
+        }.joined(separator: ", ")
+    }
 }
 
 /// Mean and sample standard deviation over seeds.
@@ -56,6 +81,9 @@ public struct SeedStats: Sendable {
     public var mean: Double
     public var std: Double
     public var count: Int
+
+    /// A mean with a given spread (an interval's half-width, drawn as the error bar).
+    public init(mean: Double, std: Double, count: Int) { self.mean = mean; self.std = std; self.count = count }
 
     public init(_ values: [Double]) {
         count = values.count

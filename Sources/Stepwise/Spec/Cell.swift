@@ -1,53 +1,66 @@
 import Foundation
-/// One trained point of the comparison: a (method, size, data fraction, λ, label source, seed).
+
+/// One trained point of the comparison: a method with one choice of its options, at one size,
+/// data fraction and seed.
 public struct Cell: Codable, Hashable, Sendable {
-    public var method: MethodKind
+    public var method: String
     public var size: String
     public var dataFraction: Double
-    /// distill_step_by_step only.
-    public var lambda: Double?
-    /// distill_step_by_step and single_task: `gold` or `teacher`.
-    public var labels: String?
     public var seed: Int
+    /// The method's option values for this cell (λ, label source, …).
+    public var variant: MethodVariant
+
+    public init(method: String, size: String, dataFraction: Double, seed: Int, variant: MethodVariant = MethodVariant()) {
+        self.method = method; self.size = size; self.dataFraction = dataFraction; self.seed = seed; self.variant = variant
+    }
+
+    public var lambda: Double? { variant.double("lambda") }
+    public var labels: String? { variant.string("labels") }
 
     /// The cell as key params, built directly (planning builds thousands; Foundation's
-    /// encoder round trip was the slowest part of `plan`). Same JSON as `JSONValue(encoding:)`.
+    /// encoder round trip was the slowest part of `plan`). Equal to `JSONValue(encoding:)` (tested).
     public var json: JSONValue {
         .object([
-            "method": .string(method.rawValue),
+            "method": .string(method),
             "size": .string(size),
             "data_fraction": .number(dataFraction),
-            "lambda": lambda.map { .number($0) } ?? .null,
-            "labels": labels.map { .string($0) } ?? .null,
             "seed": .number(Double(seed)),
+            "variant": .object(variant.values),
         ])
     }
 
     public var label: String {
-        var parts = [method.rawValue, size, "f=\(JSONValue.format(dataFraction))"]
-        if let lambda { parts.append("λ=\(JSONValue.format(lambda))") }
-        if let labels, method == .distillStepByStep { parts.append("labels=\(labels)") }
+        var parts = [method, size, "f=\(JSONValue.format(dataFraction))"]
+        for key in variant.values.keys.sorted() {
+            let v = variant.values[key]!
+            parts.append(key == "lambda" ? "λ=\(v.canonical)" : "\(key)=\(v.plain)")
+        }
         parts.append("seed=\(seed)")
         return parts.joined(separator: " ")
     }
 }
 
+extension JSONValue {
+    /// A scalar without JSON quoting (`gold`, `1`), for labels and table cells.
+    public var plain: String {
+        if case .string(let s) = self { return s }
+        return canonical
+    }
+}
+
 extension Experiment {
-    /// The sweep's product, in a stable order: method, size, data fraction, λ, labels, seed.
+    /// The sweep's product, in a stable order: method, size, data fraction, the method's
+    /// options (in its declared order), seed.
     public var cells: [Cell] {
         var out: [Cell] = []
-        for kind in sweep.methods where kind.trainsStudent {
-            guard let m = method(kind) else { continue }
-            let lambdas: [Double?] = kind == .distillStepByStep ? (sweep.lambdas ?? m.lambdas).map { $0 } : [nil]
-            let labels: [String?] = m.labels.isEmpty ? [nil] : (sweep.labels ?? m.labels).map { $0 }
+        for name in sweep.methods {
+            guard let m = MethodRegistry.named(name), m.trainsStudent, let spec = method(name) else { continue }
+            let variants = variants(of: m, spec: spec)
             for size in sweep.sizes {
                 for fraction in sweep.dataFractions {
-                    for lambda in lambdas {
-                        for label in labels {
-                            for seed in sweep.seeds {
-                                out.append(Cell(method: kind, size: size, dataFraction: fraction, lambda: lambda,
-                                                labels: label, seed: seed))
-                            }
+                    for variant in variants {
+                        for seed in sweep.seeds {
+                            out.append(Cell(method: name, size: size, dataFraction: fraction, seed: seed, variant: variant))
                         }
                     }
                 }
@@ -56,14 +69,22 @@ extension Experiment {
         return out
     }
 
-    public var includesTeacherRow: Bool { sweep.methods.contains(.fewShotCoT) }
-    public var needsTeacher: Bool { sweep.methods.contains { $0.usesTeacher } }
-}
-
-extension Stage {
-    /// The sweep cell of a train or evaluate stage (its `cell` param); nil for other kinds.
-    public var cell: Cell? {
-        guard let json = params["cell"], let data = try? ArtifactCodec.encode(json) else { return nil }
-        return try? JSONDecoder.snakeCase.decode(Cell.self, from: data)
+    /// Every combination of a method's option values (the sweep's values for an option override the method's own).
+    func variants(of m: any DistillationMethod.Type, spec: MethodSpec) -> [MethodVariant] {
+        var out = [MethodVariant()]
+        for option in m.options {
+            let values = sweep.optionValues[option.key] ?? spec.options[option.key] ?? option.defaults
+            out = out.flatMap { v in values.map { value in
+                var next = v
+                next.values[option.key] = value
+                return next
+            } }
+        }
+        return out
     }
+
+    /// The methods in the sweep, from the registry.
+    public var sweptMethods: [any DistillationMethod.Type] { sweep.methods.compactMap(MethodRegistry.named) }
+    /// Whether the teacher's own test answers are a row (a method that needs them at test).
+    public var teacherSplits: Set<Split> { sweptMethods.reduce(into: Set<Split>()) { $0.formUnion($1.teacherSplits) } }
 }

@@ -18,7 +18,7 @@ public struct Experiment: Sendable {
     public var report: ReportSpec
     public var claims: [ClaimSpec]
 
-    public func method(_ kind: MethodKind) -> MethodSpec? { methods.first { $0.kind == kind } }
+    public func method(_ name: String) -> MethodSpec? { methods.first { $0.name == name } }
     public func resolve(_ path: String) -> URL {
         path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
     }
@@ -133,37 +133,24 @@ public struct TrainSpec: Codable, Hashable, Sendable {
     public var evalEvery: Int
     public var maxInputLength: Int
     public var maxTargetLength: Int
+    /// Each batch is cut into this many micro-batches whose gradients are summed in a fixed
+    /// order: part of the recipe (the weights depend on it), unlike the thread count.
+    public var microBatches: Int
     public var seeds: [Int]
 }
 
-public enum MethodKind: String, Codable, CaseIterable, Sendable {
-    case fewShotCoT = "few_shot_cot"
-    case standardFinetune = "standard_finetune"
-    case taskDistillation = "task_distillation"
-    case distillStepByStep = "distill_step_by_step"
-    case singleTask = "single_task"
-
-    /// Methods that train a student (all but the teacher's own few-shot answers).
-    public var trainsStudent: Bool { self != .fewShotCoT }
-    /// Methods whose training targets come from the teacher's annotations.
-    public var usesTeacher: Bool { trainsStudent && self != .standardFinetune }
-}
-
+/// A declared method and the values given for its options (absent options take the method's defaults).
 public struct MethodSpec: Codable, Hashable, Sendable {
-    public var kind: MethodKind
-    /// distill_step_by_step: the rationale loss weights to sweep.
-    public var lambdas: [Double]
-    /// distill_step_by_step: where `[label]` targets come from, `gold` or `teacher`.
-    public var labels: [String]
+    public var name: String
+    public var options: [String: [JSONValue]]
 }
 
 public struct SweepSpec: Codable, Hashable, Sendable {
     public var dataFractions: [Double]
     public var sizes: [String]
-    public var methods: [MethodKind]
-    /// Overrides distill_step_by_step's `lambda` when given.
-    public var lambdas: [Double]?
-    public var labels: [String]?
+    public var methods: [String]
+    /// Method options swept here (`lambda`, `labels`, …): override each method's own values.
+    public var optionValues: [String: [JSONValue]]
     public var seeds: [Int]
 }
 

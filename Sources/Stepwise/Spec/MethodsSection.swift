@@ -1,49 +1,61 @@
 import Yams
 
-/// `methods:` — the rows of the comparison (DESIGN.md's method table).
+/// `methods:` — the rows of the comparison, each a method of `MethodRegistry` with its options.
 enum MethodsSection {
-    static let optionsByMethod: [MethodKind: [String]] = [
-        .fewShotCoT: [], .standardFinetune: [], .taskDistillation: [],
-        .distillStepByStep: ["lambda", "labels"], .singleTask: ["labels"],
-    ]
-
     static func read(_ node: Node, reader: SpecReader) -> [MethodSpec]? {
-        let names = MethodKind.allCases.map(\.rawValue)
+        let names = MethodRegistry.names
         guard let f = reader.fields(node, at: "methods", allowed: names) else { return nil }
         if f.order.isEmpty { reader.fail(node, "methods", "expected at least one method; valid: \(SpecReader.list(names))") }
         var out: [MethodSpec] = []
         for name in f.order {
-            let kind = MethodKind(rawValue: name)!
-            var m = MethodSpec(kind: kind, lambdas: [], labels: [])
-            if kind == .distillStepByStep { m.lambdas = [1.0]; m.labels = ["gold"] }
-            if kind == .singleTask { m.labels = ["teacher"] }
+            let method = MethodRegistry.named(name)!
+            var spec = MethodSpec(name: name, options: [:])
             let value = f.value(name)!
             let isEmpty: Bool = {
                 if case .scalar(let s) = value { return s.string.isEmpty || s.string == "null" || s.string == "~" }
                 return false
             }()
-            if !isEmpty, let opts = reader.fields(value, at: f.path(name), allowed: optionsByMethod[kind] ?? []) {
-                if let lambdas = opts.doubleList("lambda") {
-                    m.lambdas = SweepSection.checkLambdas(lambdas, at: opts.path("lambda"), reader: reader)
-                }
-                if let labels = opts.scalarList("labels") {
-                    m.labels = SweepSection.checkLabels(labels, at: opts.path("labels"), reader: reader)
+            if !isEmpty, let opts = reader.fields(value, at: f.path(name), allowed: method.options.map(\.key)) {
+                for option in method.options {
+                    if let values = OptionValues.read(option, from: opts, reader: reader) { spec.options[option.key] = values }
                 }
             }
-            out.append(m)
+            out.append(spec)
         }
         return out
     }
 }
 
+/// Reads and checks one method option's values (a scalar or a list), by the option's kind.
+enum OptionValues {
+    static func read(_ option: MethodOption, from f: Fields, reader: SpecReader) -> [JSONValue]? {
+        let path = f.path(option.key)
+        switch option.kind {
+        case .number(let minimum):
+            guard let values = f.doubleList(option.key) else { return nil }
+            for (n, v) in values where v < minimum {
+                reader.fail(n, path, "expected \(option.meaning) ≥ \(JSONValue.format(minimum)), found \(v)")
+            }
+            return SweepSection.unique(values, at: path, reader: reader).map { .number($0) }
+        case .choice(let choices):
+            guard let values = f.scalarList(option.key) else { return nil }
+            for (n, v) in values where !choices.contains(v) {
+                reader.fail(n, path, "unknown value `\(v)` for \(option.meaning); expected one of \(SpecReader.list(choices))",
+                            suggestion: Suggestion.closest(to: v, among: choices))
+            }
+            return SweepSection.unique(values, at: path, reader: reader).map { .string($0) }
+        }
+    }
+}
+
 /// `sweep:` — the axes whose product is the set of trained cells.
 enum SweepSection {
-    static let keys = ["data_fraction", "size", "method", "lambda", "labels", "seed"]
+    static var keys: [String] { ["data_fraction", "size", "method", "seed"] + MethodRegistry.optionKeys }
 
     static func read(_ node: Node?, reader: SpecReader, student: StudentSpec?, methods: [MethodSpec]?, train: TrainSpec?) -> SweepSpec? {
         let declaredSizes = student?.sizes.map(\.name) ?? []
-        let declaredMethods = methods?.map(\.kind) ?? []
-        var sweep = SweepSpec(dataFractions: [1.0], sizes: declaredSizes, methods: declaredMethods, lambdas: nil, labels: nil,
+        let declaredMethods = methods?.map(\.name) ?? []
+        var sweep = SweepSpec(dataFractions: [1.0], sizes: declaredSizes, methods: declaredMethods, optionValues: [:],
                               seeds: train?.seeds ?? [0])
         guard let node else { return sweep }
         guard let f = reader.fields(node, at: "sweep", allowed: keys) else { return nil }
@@ -61,33 +73,24 @@ enum SweepSection {
             sweep.sizes = unique(sizes, at: f.path("size"), reader: reader)
         }
         if let ms = f.scalarList("method") {
-            var kinds: [MethodKind] = []
+            var names: [String] = []
             for (n, s) in ms {
-                if let k = MethodKind(rawValue: s), declaredMethods.contains(k) { kinds.append(k); continue }
-                let known = MethodKind(rawValue: s) != nil
+                if declaredMethods.contains(s) { names.append(s); continue }
+                let known = MethodRegistry.named(s) != nil
                 reader.fail(n, f.path("method"), known ? "method `\(s)` is not declared under methods"
-                                                      : "unknown method `\(s)`; expected one of \(SpecReader.list(declaredMethods.map(\.rawValue)))",
-                            suggestion: Suggestion.closest(to: s, among: declaredMethods.map(\.rawValue)))
+                                                      : "unknown method `\(s)`; expected one of \(SpecReader.list(declaredMethods))",
+                            suggestion: Suggestion.closest(to: s, among: declaredMethods))
             }
-            sweep.methods = kinds
+            sweep.methods = names
         }
-        if let lambdas = f.doubleList("lambda") { sweep.lambdas = checkLambdas(lambdas, at: f.path("lambda"), reader: reader) }
-        if let labels = f.scalarList("labels") { sweep.labels = checkLabels(labels, at: f.path("labels"), reader: reader) }
+        // A swept option takes the place of the methods' own values for it; its values are
+        // checked by the first registered method that declares it.
+        for key in MethodRegistry.optionKeys where f.has(key) {
+            guard let option = MethodRegistry.option(named: key) else { continue }
+            if let values = OptionValues.read(option, from: f, reader: reader) { sweep.optionValues[key] = values }
+        }
         if let seeds = f.intList("seed") { sweep.seeds = unique(seeds, at: f.path("seed"), reader: reader) }
         return sweep
-    }
-
-    static func checkLambdas(_ values: [(Node, Double)], at path: String, reader: SpecReader) -> [Double] {
-        for (n, v) in values where v < 0 { reader.fail(n, path, "expected λ ≥ 0 (the rationale loss weight), found \(v)") }
-        return unique(values, at: path, reader: reader)
-    }
-
-    static func checkLabels(_ values: [(Node, String)], at path: String, reader: SpecReader) -> [String] {
-        for (n, v) in values where !["gold", "teacher"].contains(v) {
-            reader.fail(n, path, "unknown label source `\(v)`; expected `gold` or `teacher`",
-                        suggestion: Suggestion.closest(to: v, among: ["gold", "teacher"]))
-        }
-        return unique(values, at: path, reader: reader)
     }
 
     /// Sweep values must be distinct: a repeated seed or fraction would silently count twice in a mean.

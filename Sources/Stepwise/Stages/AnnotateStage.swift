@@ -18,40 +18,74 @@ public struct AnnotationArtifact: Codable, Sendable {
 }
 
 /// annotate: the teacher's chain of thought and label for each example of a split.
-enum AnnotateStage {
-    static func run(_ ctx: StageContext) throws -> Data {
-        let e = ctx.experiment
-        let splits = try ctx.input("dataset", as: DatasetSplits.self)
-        guard case .string(let splitName)? = ctx.stage.params["split"], let split = Split(rawValue: splitName) else {
-            throw StepwiseError("\(ctx.stage.label): malformed params")
-        }
-        let examples = splits[split]
+public enum AnnotateStage: StageDefinition {
+    public static let kind: StageKind = "annotate"
+    public static let version = 1
+
+    public struct Params: Codable, Sendable {
+        /// The teacher's fields that change what it says (no server address, concurrency,
+        /// timeouts or key variable; prompt and replay files by content below).
+        public var teacher: TeacherSpec
+        /// sha256 of the prompt file.
+        public var prompt: String?
+        /// sha256 of the replayed output files.
+        public var content: String?
+        /// The teacher's / output parser's own version.
+        public var implementation: Int
+        /// Which dataset (the paper's parsing rules depend on it).
+        public var dataset: DatasetKind
+        /// The metric the teacher's label accuracy is measured with.
+        public var metric: String
+        public var split: Split
+    }
+
+    /// Where the teacher is and how to talk to it: none of it changes what it says.
+    public struct Settings: Codable, Sendable {
+        public var promptFile: String?
+        public var replayDirectory: String?
+        public var replayFiles: [String]
+        public var baseURL: String?
+        public var apiKeyEnv: String?
+        public var concurrency: Int?
+        public var timeout: Double?
+        public var maxRetries: Int?
+    }
+
+    public static func run(_ p: Params, settings: Settings, inputs: StageInputs, output: StageOutput) throws {
+        let splits = try inputs.decode("dataset", as: DatasetSplits.self)
+        let examples = splits[p.split]
         let annotations: [Annotation]
         var usage = TeacherUsage()
-        switch e.teacher.kind {
+        let t = p.teacher
+        switch t.kind {
         case .synthetic:
-            let teacher = SyntheticTeacher(errorRate: e.teacher.errorRate ?? 0.15, seed: UInt64(e.teacher.seed ?? 0))
+            let teacher = SyntheticTeacher(errorRate: t.errorRate ?? 0.15, seed: UInt64(t.seed ?? 0))
             annotations = examples.map(teacher.annotate)
         case .replay:
-            guard let task = PaperDataset(rawValue: e.dataset.kind.rawValue)?.task else {
-                throw StepwiseError("the replay teacher reads the paper's released outputs; dataset kind `\(e.dataset.kind.rawValue)` has none")
+            guard let task = PaperDataset(rawValue: p.dataset.rawValue)?.task else {
+                throw StepwiseError("the replay teacher reads the paper's released outputs; dataset kind `\(p.dataset.rawValue)` has none")
             }
-            let teacher = ReplayTeacher(directory: e.resolve(e.teacher.path ?? "").path, task: task,
-                                        mode: ParseMode(rawValue: e.teacher.parse ?? "paper") ?? .paper)
+            try FileContent.verify(settings.replayFiles.map(URL.init(fileURLWithPath:)), hash: p.content, stage: "annotate")
+            let teacher = ReplayTeacher(directory: settings.replayDirectory ?? "", task: task,
+                                        mode: ParseMode(rawValue: t.parse ?? "paper") ?? .paper)
             annotations = try teacher.annotate(examples, in: splits)
         case .openai:
-            let t = e.teacher
-            let config = OpenAITeacherConfig(baseURL: t.baseURL ?? "", model: t.model ?? "",
+            let config = OpenAITeacherConfig(baseURL: settings.baseURL ?? "", model: t.model ?? "",
                                              api: OpenAITeacherConfig.API(rawValue: t.api ?? "chat") ?? .chat,
-                                             apiKeyEnv: t.apiKeyEnv, temperature: t.temperature ?? 0, maxTokens: t.maxTokens ?? 256,
-                                             stop: t.stop, concurrency: t.concurrency ?? 16, timeout: t.timeout ?? 120,
-                                             maxRetries: t.maxRetries ?? 6)
-            let prompt = try PromptTemplate(contentsOfFile: e.resolve(t.prompt ?? "").path)
-            let status = ctx.status
-            let cache = StoreTeacherCache(store: ctx.store, model: config.model, api: config.api.rawValue)
+                                             apiKeyEnv: settings.apiKeyEnv, temperature: t.temperature ?? 0, maxTokens: t.maxTokens ?? 256,
+                                             stop: t.stop, concurrency: settings.concurrency ?? 16, timeout: settings.timeout ?? 120,
+                                             maxRetries: settings.maxRetries ?? 6)
+            let promptFile = URL(fileURLWithPath: settings.promptFile ?? "")
+            try FileContent.verify([promptFile], hash: p.prompt, stage: "annotate")
+            let prompt = try PromptTemplate(contentsOfFile: promptFile.path)
+            guard let makeCache = inputs.teacherCache else {
+                throw StepwiseError("annotate with an OpenAI-compatible teacher runs where the store is (its request cache)")
+            }
+            let cache = try makeCache(config.model, config.api.rawValue)
             // Whatever completed is committed, also when the annotation fails part-way.
             defer { try? cache.flush() }
-            let teacher = try OpenAITeacher(config: config, prompt: prompt, task: parseTask(e.dataset.kind, override: t.parseAs),
+            let status = inputs.status
+            let teacher = try OpenAITeacher(config: config, prompt: prompt, task: parseTask(p.dataset, override: t.parseAs),
                                             parseMode: ParseMode(rawValue: t.parse ?? "paper") ?? .paper,
                                             cache: cache,
                                             progress: { done, total in status("\(done)/\(total) requests") })
@@ -59,9 +93,9 @@ enum AnnotateStage {
             try cache.flush()
             usage = teacher.usage
         }
-        return try ArtifactCodec.encode(summarize(split: split, examples: examples, annotations: annotations, metric: e.dataset.metric,
-                                                  requests: usage.httpRequests, promptTokens: usage.promptTokens,
-                                                  completionTokens: usage.completionTokens))
+        try output.write(summarize(split: p.split, examples: examples, annotations: annotations, metric: p.metric,
+                                   requests: usage.httpRequests, promptTokens: usage.promptTokens,
+                                   completionTokens: usage.completionTokens))
     }
 
     /// Which of the paper's output rules parse a teacher's completions for this dataset
@@ -97,3 +131,5 @@ enum AnnotateStage {
                                   requests: requests, promptTokens: promptTokens, completionTokens: completionTokens)
     }
 }
+
+extension StageKind { public static let annotate = AnnotateStage.kind }

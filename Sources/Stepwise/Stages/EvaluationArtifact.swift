@@ -3,12 +3,12 @@ import Foundation
 /// One scored row of the comparison: what `evaluate` and `teacher_eval` store, and what the
 /// report turns into `results.csv` rows.
 public struct EvaluationArtifact: Codable, Sendable {
-    public var method: MethodKind
+    public var method: String
     /// A student size name, or `teacher` for the few-shot CoT row.
     public var size: String
     public var dataFraction: Double?
-    public var lambda: Double?
-    public var labels: String?
+    /// The method's option values for this cell (λ, label source, …).
+    public var options: MethodVariant?
     public var seed: Int?
     public var split: String
     public var metric: String
@@ -20,19 +20,9 @@ public struct EvaluationArtifact: Codable, Sendable {
     public var parameters: Int?
     public var bestStep: Int?
     public var predictions: [String]?
+    /// Per test example, in the same order: its id and its score under the metric (1 right,
+    /// 0 wrong): what the claims' bootstrap resamples and `predictions/*.jsonl` publishes.
+    public var exampleIDs: [String]?
+    public var scores: [Double]?
 }
 
-/// teacher_eval: the few-shot CoT baseline — the teacher's own parsed test answers, scored.
-enum TeacherEvalStage {
-    static func run(_ ctx: StageContext) throws -> Data {
-        let splits = try ctx.input("dataset", as: DatasetSplits.self)
-        let annotated = try ctx.input("annotate_test", as: AnnotationArtifact.self)
-        let byID = annotated.byID()
-        let metric = ctx.experiment.dataset.metric
-        let predictions = splits.test.map { byID[$0.id]?.label ?? "" }
-        let value = (Metric(rawValue: metric) ?? .exactMatch).score(predictions: predictions, golds: splits.test.map(\.label))
-        let row = EvaluationArtifact(method: .fewShotCoT, size: "teacher", split: "test", metric: metric, value: value,
-                                     count: predictions.count, parseFailures: annotated.parseFailures, predictions: predictions)
-        return try ArtifactCodec.encode(row)
-    }
-}

@@ -66,3 +66,13 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// Every stage event in the order it was recorded: (key, event). The executor conformance
+    /// suite checks dependency order with it.
+    public func events() throws -> [(key: String, event: String)] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT key, event FROM stage_events ORDER BY id").map { (key: $0["key"], event: $0["event"]) }
+        }
+    }
+}

@@ -9,7 +9,8 @@ public final class Store: @unchecked Sendable {
     public let url: URL
     let db: DatabasePool
 
-    public init(url: URL) throws {
+    /// `upTo`: apply migrations only up to that one (tests build a store of an older version).
+    public init(url: URL, upTo lastMigration: String? = nil) throws {
         self.url = url
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         var config = Configuration()
@@ -32,7 +33,7 @@ public final class Store: @unchecked Sendable {
         } catch {
             throw StepwiseError("cannot open store \(url.path): \(error)")
         }
-        try Self.migrator.migrate(db)
+        if let lastMigration { try Self.migrator.migrate(db, upTo: lastMigration) } else { try Self.migrator.migrate(db) }
     }
 
     /// Default location: `.stepwise/store.sqlite` at the project root.
@@ -88,8 +89,23 @@ public final class Store: @unchecked Sendable {
                 );
                 """)
         }
+        // v2: large artifacts live as folders beside the database (DESIGN.md, "Data at rest").
+        // `location` is the folder's path relative to the artifact directory (NULL: inline
+        // payload); `sha256` is the payload's or the folder's content hash (`status --verify`).
+        // Older rows keep their inline payload; stages whose artifact became a folder have a new
+        // version, so their old rows are simply unreachable and `gc` drops them.
+        m.registerMigration("v2") { db in
+            try db.execute(sql: """
+                ALTER TABLE artifacts ADD COLUMN location TEXT;
+                ALTER TABLE artifacts ADD COLUMN sha256 TEXT;
+                ALTER TABLE artifacts ADD COLUMN cost REAL;
+                """)
+        }
         return m
     }
+
+    /// Where folder artifacts live: `artifacts/` beside the database file.
+    public var artifactDirectory: URL { url.deletingLastPathComponent().appendingPathComponent("artifacts") }
 }
 
 /// A stage's stored result and where it came from.
@@ -99,14 +115,25 @@ public struct ArtifactRecord: Sendable {
     public var label: String
     public var params: JSONValue
     public var inputs: [String: String]
+    /// The inline payload (empty for a folder artifact).
     public var payload: Data
+    /// A folder artifact: its path relative to the store's artifact directory.
+    public var location: String?
+    /// Bytes of the payload or of the folder's files.
+    public var size: Int
+    public var sha256: String
+    /// The definition's cost estimate, kept to calibrate `plan`'s time estimate.
+    public var cost: Double = 0
     public var created: Date
     public var duration: TimeInterval
 
     public init(key: String, kind: StageKind, label: String, params: JSONValue, inputs: [String: String], payload: Data,
+                location: String? = nil, size: Int? = nil, sha256: String? = nil,
                 created: Date = Date(), duration: TimeInterval) {
         self.key = key; self.kind = kind; self.label = label; self.params = params; self.inputs = inputs
-        self.payload = payload; self.created = created; self.duration = duration
+        self.payload = payload; self.location = location; self.size = size ?? payload.count
+        self.sha256 = sha256 ?? Hashing.sha256Hex(payload)
+        self.created = created; self.duration = duration
     }
 }
 
@@ -120,4 +147,14 @@ public struct ArtifactSummary: Sendable {
     public var size: Int
     public var created: Date
     public var duration: TimeInterval
+    /// Folder artifacts: path relative to the artifact directory.
+    public var location: String?
+    public var sha256: String?
+}
+
+extension Store {
+    /// Runs raw SQL (tests forge rows of an older Stepwise with it).
+    func execute(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try db.write { db in try db.execute(sql: sql, arguments: arguments) }
+    }
 }

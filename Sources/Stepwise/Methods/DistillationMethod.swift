@@ -1,0 +1,109 @@
+import Foundation
+
+/// One row family of the comparison (a baseline or a distillation method): how a student
+/// trains, what it reads at test time, how its answer is read back, and what it needs from
+/// the teacher. A new method is one file in this folder plus one line in `MethodRegistry`;
+/// the spec, planner, stages, reports, figures and claims ask the registry and never switch
+/// on a method.
+public protocol DistillationMethod: Sendable {
+    /// The spec key under `methods:` and the `method` column of results.csv.
+    static var name: String { get }
+    /// Bumped when what the method trains on or how it predicts changes (enters train keys).
+    static var version: Int { get }
+    /// Its options under `methods.<name>:`, each a list the sweep expands.
+    static var options: [MethodOption] { get }
+    /// False for rows that train nothing (the teacher's own few-shot answers).
+    static var trainsStudent: Bool { get }
+    /// The splits the teacher must annotate for this method (test for rows scored on the
+    /// teacher's own answers, train for students that learn from it).
+    static var teacherSplits: Set<Split> { get }
+    /// Shown next to the row: the teacher is needed at deployment.
+    static var needsTeacherAtTest: Bool { get }
+    /// How many loss streams a training step runs (for the cost estimate).
+    static var streamCount: Int { get }
+    /// The text pairs a cell trains on, with their loss weights.
+    static func streams(_ variant: MethodVariant, examples: [Example], annotations: [String: Annotation]) throws -> [TextStream]
+    /// What the student reads at validation and test time.
+    static func testInput(_ variant: MethodVariant, _ example: Example) -> String
+    /// The label in the student's output.
+    static func prediction(_ variant: MethodVariant, output: String) -> String
+}
+
+extension DistillationMethod {
+    public static var options: [MethodOption] { [] }
+    public static var trainsStudent: Bool { true }
+    public static var teacherSplits: Set<Split> { [] }
+    public static var needsTeacherAtTest: Bool { false }
+    public static var streamCount: Int { 1 }
+    public static func testInput(_ variant: MethodVariant, _ example: Example) -> String { example.input }
+    public static func prediction(_ variant: MethodVariant, output: String) -> String {
+        output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// One option of a method, e.g. distill_step_by_step's `lambda`: its values are validated with
+/// positions in the spec and swept like any axis (`sweep: {lambda: [0.5, 1, 2]}` overrides them).
+public struct MethodOption: Sendable {
+    public enum Kind: Sendable {
+        /// A number ≥ `minimum`.
+        case number(minimum: Double)
+        /// One of these words.
+        case choice([String])
+    }
+    public var key: String
+    public var kind: Kind
+    public var defaults: [JSONValue]
+    /// What it means, for error messages.
+    public var meaning: String
+    /// How a value shows in a row's name, e.g. `λ=1` or `gold labels`.
+    public var display: @Sendable (JSONValue) -> String
+
+    public init(key: String, kind: Kind, defaults: [JSONValue], meaning: String,
+                display: @escaping @Sendable (JSONValue) -> String) {
+        self.key = key; self.kind = kind; self.defaults = defaults; self.meaning = meaning; self.display = display
+    }
+}
+
+/// One cell's choice of a method's option values, e.g. `{lambda: 1, labels: gold}`.
+public struct MethodVariant: Codable, Hashable, Sendable {
+    public var values: [String: JSONValue]
+    public init(_ values: [String: JSONValue] = [:]) { self.values = values }
+
+    // Encoded as the plain mapping `{lambda: 1, labels: gold}`.
+    public init(from decoder: Decoder) throws { values = try decoder.singleValueContainer().decode([String: JSONValue].self) }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(values)
+    }
+
+    public func double(_ key: String) -> Double? { if case .number(let d)? = values[key] { return d }; return nil }
+    public func string(_ key: String) -> String? { if case .string(let s)? = values[key] { return s }; return nil }
+}
+
+/// One training task: input → target pairs with the weight of their mean CE in the loss.
+public struct TextStream: Equatable, Sendable {
+    public var name: String
+    public var inputs: [String]
+    public var targets: [String]
+    public var weight: Double
+    public init(name: String, inputs: [String], targets: [String], weight: Double) {
+        self.name = name; self.inputs = inputs; self.targets = targets; self.weight = weight
+    }
+}
+
+/// The teacher's usable output for an example: a parsed, non-empty label (examples whose
+/// teacher output had no parsable answer are left out of the streams that need it: an empty
+/// target teaches nothing but to stop).
+func usableAnnotation(_ example: Example, in annotations: [String: Annotation]) -> Annotation? {
+    guard let a = annotations[example.id], a.parsed, !a.label.isEmpty else { return nil }
+    return a
+}
+
+/// The label-source option shared by methods that can train on gold or teacher labels.
+func labelsOption(default value: String) -> MethodOption {
+    MethodOption(key: "labels", kind: .choice(["gold", "teacher"]), defaults: [.string(value)],
+                 meaning: "where the label targets come from", display: { v in
+                     if case .string(let s) = v { return "\(s) labels" }
+                     return "\(v)"
+                 })
+}

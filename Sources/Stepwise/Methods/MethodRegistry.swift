@@ -1,0 +1,40 @@
+import Foundation
+
+/// Every method Stepwise knows, in the order tables list them. Adding a method: one file in
+/// this folder and one line here (docs/DESIGN.md, "Adding a method").
+public enum MethodRegistry {
+    public static let all: [any DistillationMethod.Type] = [
+        FewShotCoT.self,
+        StandardFinetune.self,
+        TaskDistillation.self,
+        DistillStepByStep.self,
+        SingleTask.self,
+    ]
+
+    public static var names: [String] { all.map { $0.name } }
+
+    public static func named(_ name: String) -> (any DistillationMethod.Type)? { all.first { $0.name == name } }
+
+    /// The method of a results row or cell; every name in a plan was validated against the registry.
+    static func method(_ name: String) throws -> any DistillationMethod.Type {
+        guard let m = named(name) else {
+            throw StepwiseError("unknown method `\(name)`; known: \(names.joined(separator: ", "))")
+        }
+        return m
+    }
+
+    /// The first registered declaration of an option key.
+    static func option(named key: String) -> MethodOption? {
+        for m in all {
+            for o in m.options where o.key == key { return o }
+        }
+        return nil
+    }
+
+    /// Every option key some method declares (they may be swept under `sweep:`).
+    public static var optionKeys: [String] {
+        var seen: [String] = []
+        for m in all { for o in m.options where !seen.contains(o.key) { seen.append(o.key) } }
+        return seen
+    }
+}
