@@ -98,7 +98,11 @@ enum JobFolder {
         let dir = jobFile.deletingLastPathComponent()
         let marker: Marker
         do {
-            let job = try JSONDecoder().decode(StageJob.self, from: try Data(contentsOf: jobFile))
+            var job = try JSONDecoder().decode(StageJob.self, from: try Data(contentsOf: jobFile))
+            // On a Slurm node: as many threads as CPUs the job was given (a speed knob only).
+            if let cpus = ProcessInfo.processInfo.environment["SLURM_CPUS_PER_TASK"].flatMap(Int.init), cpus > 0 {
+                job.threads = cpus
+            }
             let result = try StageRunner.run(job) { text in
                 print(statusPrefix + text)
                 fflush(stdout)
@@ -118,12 +122,22 @@ enum JobFolder {
 
     /// Reads what a finished child left.
     static func result(of job: StageJob, in dir: URL, exit: Int32, reason: Process.TerminationReason) throws -> StageResult {
-        let output = URL(fileURLWithPath: job.output)
-        guard let data = try? Data(contentsOf: dir.appendingPathComponent(resultName)),
-              let marker = try? JSONDecoder().decode(Marker.self, from: data) else {
+        guard let marker = marker(in: dir) else {
             let how = reason == .uncaughtSignal ? "was killed by signal \(exit)" : "exited with status \(exit)"
             throw StepwiseError("the stage process \(how) without a result; log: \(logTail(dir))")
         }
+        return try collect(job, marker: marker)
+    }
+
+    /// The result marker a job left, if it left one.
+    static func marker(in dir: URL) -> Marker? {
+        guard let data = try? Data(contentsOf: dir.appendingPathComponent(resultName)) else { return nil }
+        return try? JSONDecoder().decode(Marker.self, from: data)
+    }
+
+    /// The stage's result as its marker describes it (the output folder, its payload read back).
+    static func collect(_ job: StageJob, marker: Marker) throws -> StageResult {
+        let output = URL(fileURLWithPath: job.output)
         guard marker.ok else { throw StepwiseError(marker.error ?? "failed") }
         var payload: Data?
         let payloadFile = output.appendingPathComponent(ArtifactFiles.payloadName)
