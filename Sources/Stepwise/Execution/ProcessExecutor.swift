@@ -75,6 +75,8 @@ enum JobFolder {
         var error: String?
         var seconds: Double
         var payload: Bool
+        /// Where the stage ran (a cluster node's name; `status` shows it).
+        var node: String?
     }
 
     /// Writes the job file; inline inputs become files so the child never opens SQLite for them.
@@ -110,14 +112,18 @@ enum JobFolder {
             if let payload = result.payload {
                 try ArtifactFiles.write(payload, to: result.folder.appendingPathComponent(ArtifactFiles.payloadName), label: job.label)
             }
-            marker = Marker(ok: true, error: nil, seconds: result.seconds, payload: result.payload != nil)
+            marker = Marker(ok: true, error: nil, seconds: result.seconds, payload: result.payload != nil, node: nodeName)
         } catch {
-            marker = Marker(ok: false, error: "\(error)", seconds: 0, payload: false)
+            marker = Marker(ok: false, error: "\(error)", seconds: 0, payload: false, node: nodeName)
         }
         let data = (try? JSONEncoder().encode(marker)) ?? Data()
         // Atomic: the coordinator never reads half a marker.
         try? data.write(to: dir.appendingPathComponent(resultName), options: .atomic)
         return marker.ok ? 0 : 1
+    }
+
+    static var nodeName: String {
+        ProcessInfo.processInfo.environment["SLURMD_NODENAME"] ?? ProcessInfo.processInfo.hostName
     }
 
     /// Reads what a finished child left.

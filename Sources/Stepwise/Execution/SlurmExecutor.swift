@@ -82,12 +82,24 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
         guard nodes > 1 else { return }
         let path = dir.resolvingSymlinksInPath().path
         let localRoots = ["/tmp", "/var/tmp", "/dev/shm", "/run"]
-        var fs = statfs()
-        let tmpfs = statfs(path.isEmpty ? "/" : (FileManager.default.fileExists(atPath: path) ? path : dir.deletingLastPathComponent().path), &fs) == 0
-            && fs.f_type == 0x0102_1994
+        let tmpfs = fileSystemType(of: path) == "tmpfs"
         if tmpfs || localRoots.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) {
             throw StepwiseError("--executor slurm: the artifact directory \(path) is on a node-local file system, but the cluster has \(nodes) nodes: jobs on other nodes could not read their inputs or leave their results. Put the store on a file system the nodes share (`--store /shared/project/.stepwise/store.sqlite`).")
         }
+    }
+
+    /// The type of the file system holding `path` (the longest mount point above it in /proc/self/mounts).
+    static func fileSystemType(of path: String) -> String? {
+        guard let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return nil }
+        var best: (point: String, type: String)?
+        for line in mounts.split(separator: "\n") {
+            let f = line.split(separator: " ").map(String.init)
+            guard f.count > 2 else { continue }
+            let point = f[1].replacingOccurrences(of: "\\040", with: " ")
+            let inside = point == "/" || path == point || path.hasPrefix(point + "/")
+            if inside, point.count >= (best?.point.count ?? -1) { best = (point, f[2]) }
+        }
+        return best?.type
     }
 
     // MARK: Executor
@@ -97,8 +109,9 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
             local.submit(job, work: work, onFinish: onFinish)
             return
         }
-        var job = job
-        job.store = nil  // nodes never open the SQLite index (unsafe over NFS)
+        var clusterJob = job
+        clusterJob.store = nil  // nodes never open the SQLite index (unsafe over NFS)
+        let job = clusterJob
         let dir = URL(fileURLWithPath: job.output).deletingLastPathComponent()
         submitQueue.async { [self] in
             do {
@@ -297,8 +310,11 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
     private func collect(_ t: Tracked, _ marker: JobFolder.Marker) {
         let result = Result { try JobFolder.collect(t.job, marker: marker) }
         switch result {
-        case .success: try? store.updateJob(t.row, state: "COMPLETED")
-        case .failure(let error): try? store.updateJob(t.row, state: "FAILED", message: "\(error)")
+        case .success:
+            let s = Int(marker.seconds.rounded())
+            try? store.updateJob(t.row, state: "COMPLETED", node: marker.node ?? t.node, elapsed: String(format: "%d:%02d", s / 60, s % 60))
+        case .failure(let error):
+            try? store.updateJob(t.row, state: "FAILED", node: marker.node ?? t.node, message: "\(error)")
         }
         finish(t) { result.mapError { error in StepwiseError("Slurm job \(t.jobID ?? "?"): \(error)") } }
     }

@@ -15,7 +15,7 @@ public enum ExecutorSection {
         s.partition = f.string("partition")
         s.account = f.string("account")
         s.time = perKind(f, "time") { node, at in
-            guard let text = node.scalar?.string, text.wholeMatch(of: /(\d+-)?\d+(:\d+){0,2}/) != nil else {
+            guard let text = node.scalar?.string, text.range(of: #"^(\d+-)?\d+(:\d+){0,2}$"#, options: .regularExpression) != nil else {
                 reader.fail(node, at, "expected a Slurm time limit (`30`, `1:30:00`, `2-00:00:00`), found \(SpecReader.describe(node))")
                 return nil
             }
@@ -23,7 +23,7 @@ public enum ExecutorSection {
         }
         s.cpus = perKind(f, "cpus") { node, at in Fields.int(node, at: at, reader: reader, min: 1) }
         s.memory = perKind(f, "memory") { node, at in
-            guard let text = node.scalar?.string, text.wholeMatch(of: /\d+[KMGTkmgt]?/) != nil else {
+            guard let text = node.scalar?.string, text.range(of: #"^\d+[KMGTkmgt]?$"#, options: .regularExpression) != nil else {
                 reader.fail(node, at, "expected a memory size (`4G`, `500M`), found \(SpecReader.describe(node))")
                 return nil
             }

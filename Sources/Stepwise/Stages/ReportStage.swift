@@ -47,7 +47,8 @@ public enum ReportStage: StageDefinition {
     public static func run(_ p: Params, settings: NoSettings, inputs: StageInputs, output: StageOutput) throws {
         var collected = ReportRenderer.Inputs()
         for (role, location) in inputs.artifacts {
-            guard case .inline = location else { continue }
+            // Inline in the store, or exported to a file by an executor that runs stages elsewhere.
+            if case .folder = location { continue }
             try ReportRenderer.add(role: role, data: try inputs.data(role), label: role, to: &collected)
         }
         try output.write(ReportRenderer.render(context: p.context, inputs: collected))
