@@ -1,8 +1,8 @@
 import Foundation
 
 /// The Slurm command-line tools as the coordinator calls them: one process per call, each call
-/// appended to the file `STEPWISE_SLURM_TRACE` names when it is set (the tests check the
-/// polling rate with it).
+/// appended to the file `STEPWISE_SLURM_TRACE` names when it is set, as `time pid tool args`
+/// (the tests check the polling rate with it).
 struct SlurmCommands: Sendable {
     struct Output {
         var status: Int32
@@ -26,7 +26,7 @@ struct SlurmCommands: Sendable {
     }
 
     func run(_ tool: String, _ args: [String]) throws -> Output {
-        if let trace { Self.append("\(Date().timeIntervalSince1970) \(tool) \(args.joined(separator: " "))\n", to: trace) }
+        if let trace { Self.append("\(Date().timeIntervalSince1970) \(getpid()) \(tool) \(args.joined(separator: " "))\n", to: trace) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = [tool] + args
