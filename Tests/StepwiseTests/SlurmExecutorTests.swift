@@ -160,6 +160,26 @@ final class SlurmFaultTests: XCTestCase {
         }
     }
 
+    func testJobOnAFailedNodeIsSubmittedAgain() throws {
+        let spec = try project.write(spec(executor: "{poll_interval: 1, max_retries: 1}"))
+        let (run, err) = try start(spec, env: ["STEPWISE_MIN_STAGE_SECONDS": "train=4"])
+        let victim = try waitForRunningJob()
+        let node = try XCTUnwrap(try SlurmCommands().queue([victim.jobID!])[victim.jobID!]?.node)
+        // Down kills the node's jobs (NODE_FAIL); the node comes back at once (ReturnToService=2).
+        XCTAssertEqual(try SlurmCommands().run("scontrol", ["update", "nodename=\(node)", "state=down", "reason=stepwise-test"]).status, 0)
+        waitUntil(seconds: 10) {
+            (try? SlurmCommands().run("scontrol", ["update", "nodename=\(node)", "state=resume"]))?.status == 0
+                || (try? SlurmCommands().run("sinfo", ["-h", "-N", "-o", "%T"]))?.stdout.hasPrefix("idle") == true
+        }
+        XCTAssertTrue(waitUntil(seconds: 90) { !run.isRunning }, "run did not end")
+        let stderr = try String(contentsOf: err, encoding: .utf8)
+        XCTAssertEqual(run.terminationStatus, 0, stderr)
+        let attempts = try Store(url: project.storeURL).jobs(key: victim.key)
+        XCTAssertEqual(attempts.map(\.state), ["NODE_FAIL", "COMPLETED"])
+        XCTAssertEqual(attempts.map(\.attempt), [1, 2])
+        XCTAssertEqual(try Store(url: project.storeURL).startCounts()[victim.key], 1, "a retry is not a new start")
+    }
+
     func testControllerRestartedMidSweepLosesNothing() throws {
         let spec = try project.write(spec(executor: "{poll_interval: 1}"))
         let (run, err) = try start(spec, env: ["STEPWISE_MIN_STAGE_SECONDS": "train=4"])
