@@ -134,6 +134,7 @@ public final class Scheduler {
             // started again: `started` counts stay one per stage that ran.
             if executor.adopt(job, onFinish: onFinish) {
                 try store.record(.adopted, run: runID, stage: stage)
+                progress.message("re-attached to the \(executor.name) job of \(stage.label), submitted by an earlier run")
             } else {
                 try store.record(.started, run: runID, stage: stage)
                 executor.submit(job, work: stage.work, onFinish: onFinish)
