@@ -257,10 +257,14 @@ final class ExecutorSectionTests: XCTestCase {
     }
 
     func testNodeLocalArtifactDirectoryIsRefusedOnAMultiNodeCluster() throws {
-        XCTAssertThrowsError(try SlurmExecutor.checkShared(URL(fileURLWithPath: "/tmp/p/.stepwise/artifacts"), nodes: 4)) {
+        XCTAssertThrowsError(try SlurmExecutor.checkShared(URL(fileURLWithPath: "/tmp/p/.stepwise/artifacts"), nodes: 4, what: "the artifact directory")) {
             XCTAssertTrue("\($0)".contains("node-local"), "\($0)")
         }
-        XCTAssertNoThrow(try SlurmExecutor.checkShared(URL(fileURLWithPath: "/tmp/p/.stepwise/artifacts"), nodes: 1))
-        XCTAssertNoThrow(try SlurmExecutor.checkShared(URL(fileURLWithPath: "/work/p/.stepwise/artifacts"), nodes: 4))
+        XCTAssertNoThrow(try SlurmExecutor.checkShared(URL(fileURLWithPath: "/tmp/p/.stepwise/artifacts"), nodes: 1, what: "the artifact directory"))
+        XCTAssertNoThrow(try SlurmExecutor.checkShared(URL(fileURLWithPath: "/work/p/.stepwise/artifacts"), nodes: 4, what: "the artifact directory"))
+        if SlurmExecutor.fileSystemType(of: "/dev/shm") == "tmpfs" {
+            XCTAssertThrowsError(try SlurmExecutor.checkShared(URL(fileURLWithPath: "/dev/shm/p/artifacts"), nodes: 2, what: "x"))
+        }
+        XCTAssertNotNil(SlurmExecutor.fileSystemType(of: "/"))
     }
 }

@@ -41,9 +41,8 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
         var row: Int64
         var jobID: String?
         var attempt: Int
-        var state: String
-        var node: String?
-        var elapsed: String?
+        /// What the queue said last (state, elapsed time, node).
+        var seen: SlurmCommands.JobState
         /// When the job was first seen in a terminal state without a result marker.
         var endedAt: Date?
         var lastStatus: String?
@@ -51,7 +50,8 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
 
         init(job: StageJob, dir: URL, row: Int64, jobID: String?, attempt: Int, state: String,
              onFinish: @escaping @Sendable (Result<StageResult, Error>) -> Void) {
-            self.job = job; self.dir = dir; self.row = row; self.jobID = jobID; self.attempt = attempt; self.state = state
+            self.job = job; self.dir = dir; self.row = row; self.jobID = jobID; self.attempt = attempt
+            seen = SlurmCommands.JobState(id: jobID ?? "", state: state)
             self.onFinish = onFinish
         }
     }
@@ -70,7 +70,8 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
         do { nodes = try commands.nodes() } catch {
             throw StepwiseError("--executor slurm: Slurm does not answer (\(error)); is this a login node of the cluster?")
         }
-        try Self.checkShared(store.artifactDirectory, nodes: nodes.count)
+        try Self.checkShared(store.artifactDirectory, nodes: nodes.count, what: "the artifact directory")
+        try Self.checkShared(binary.deletingLastPathComponent(), nodes: nodes.count, what: "the stepwise binary")
         Thread.detachNewThread { [weak self] in self?.pollLoop() }
     }
 
@@ -78,13 +79,13 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
     /// directory: with more than one node it must not be on a node-local file system. (A job
     /// that completes but whose result marker never shows up here is reported as the same
     /// problem: see `fail`.)
-    static func checkShared(_ dir: URL, nodes: Int) throws {
+    static func checkShared(_ dir: URL, nodes: Int, what: String) throws {
         guard nodes > 1 else { return }
         let path = dir.resolvingSymlinksInPath().path
         let localRoots = ["/tmp", "/var/tmp", "/dev/shm", "/run"]
         let tmpfs = fileSystemType(of: path) == "tmpfs"
         if tmpfs || localRoots.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) {
-            throw StepwiseError("--executor slurm: the artifact directory \(path) is on a node-local file system, but the cluster has \(nodes) nodes: jobs on other nodes could not read their inputs or leave their results. Put the store on a file system the nodes share (`--store /shared/project/.stepwise/store.sqlite`).")
+            throw StepwiseError("--executor slurm: \(what) (\(path)) is on a node-local file system, but the cluster has \(nodes) nodes: jobs on other nodes could not run the stage, read its inputs or leave its result. Put the project, its store and the binary on a file system the nodes share.")
         }
     }
 
@@ -293,8 +294,9 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
     /// without a result (after a grace period: the marker may reach this node's view of a
     /// network file system a little after the job ends).
     private func update(_ t: Tracked, _ s: SlurmCommands.JobState) {
-        if s.state != t.state || s.node != t.node || s.elapsed != t.elapsed {
-            t.state = s.state; t.node = s.node ?? t.node; t.elapsed = s.elapsed ?? t.elapsed
+        if s.state != t.seen.state || s.node != t.seen.node || s.elapsed != t.seen.elapsed {
+            t.seen = SlurmCommands.JobState(id: s.id, state: s.state, elapsed: s.elapsed ?? t.seen.elapsed, node: s.node ?? t.seen.node,
+                                            reason: s.reason)
             try? store.updateJob(t.row, state: s.state, node: s.node, elapsed: s.elapsed)
         }
         if let line = JobFolder.lastStatusLine(t.dir), line != t.lastStatus {
@@ -312,9 +314,9 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
         switch result {
         case .success:
             let s = Int(marker.seconds.rounded())
-            try? store.updateJob(t.row, state: "COMPLETED", node: marker.node ?? t.node, elapsed: String(format: "%d:%02d", s / 60, s % 60))
+            try? store.updateJob(t.row, state: "COMPLETED", node: marker.node ?? t.seen.node, elapsed: String(format: "%d:%02d", s / 60, s % 60))
         case .failure(let error):
-            try? store.updateJob(t.row, state: "FAILED", node: marker.node ?? t.node, message: "\(error)")
+            try? store.updateJob(t.row, state: "FAILED", node: marker.node ?? t.seen.node, message: "\(error)")
         }
         finish(t) { result.mapError { error in StepwiseError("Slurm job \(t.jobID ?? "?"): \(error)") } }
     }
@@ -323,8 +325,8 @@ public final class SlurmExecutor: Executor, @unchecked Sendable {
         let id = t.jobID ?? "?"
         var what = "Slurm job \(id) \(s.state)"
         if let reason = s.reason { what += " (\(reason))" }
-        if let node = t.node { what += " on \(node)" }
-        if let elapsed = t.elapsed { what += " after \(elapsed)" }
+        if let node = t.seen.node { what += " on \(node)" }
+        if let elapsed = t.seen.elapsed { what += " after \(elapsed)" }
         if s.state == "COMPLETED" {
             what += ", but its result marker \(t.dir.appendingPathComponent(JobFolder.resultName).path) never appeared here: the artifact directory must be on a file system the nodes share"
         } else if s.state == "GONE" {
