@@ -1,36 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
-import Foundation
 
-/// The trainer's elementwise loops are written with SIMD8<Float>; with AVX2 + FMA each SIMD8
-/// operation is one instruction instead of two SSE ones (measured: best step of the quickstart
-/// student 137 → 120 ms). Decoding's small matrix products use our own kernel
-/// (Sources/Trainer/PackedLinear.swift), whose tile shape depends on the vector registers:
-/// TRAINER_AVX512 (32 registers of 16 floats) or TRAINER_AVX2 (16 of 8). Enabled only when the
-/// building machine has them, like -march=native, so the build never produces a binary its own
-/// machine cannot run. STEPWISE_TRAINER_ISA=avx512|avx2|generic overrides the detection (to test
-/// the other kernels' code paths on one machine).
-let trainerCPUFlags: [String] = {
-    var isa = ProcessInfo.processInfo.environment["STEPWISE_TRAINER_ISA"]
-    #if arch(x86_64) && os(Linux)
-    if isa == nil {
-        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let line = info.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
-        let flags = Set(line.split(separator: " ").map(String.init))
-        isa = flags.isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "fma"]) ? "avx512"
-            : flags.isSuperset(of: ["avx2", "fma"]) ? "avx2" : "generic"
-    }
-    #endif
-    switch isa {
-    case "avx512": return ["-target-cpu", "skylake-avx512", "-DTRAINER_AVX512"]
-    case "avx2": return ["-target-cpu", "haswell", "-DTRAINER_AVX2"]
-    default: return []
-    }
-}()
-
-// Module boundaries follow docs/DESIGN.md: `Trainer` (the T5 student, CBLAS only) knows nothing
-// about experiments; `Stepwise` (spec, plan, store, stages, data, teachers, reports) uses only
-// Trainer's public API; `stepwise` is the thin command line.
+// Module boundaries follow docs/DESIGN.md: `Trainer` (the T5 student: CBLAS and its own C
+// kernels only) knows nothing about experiments; `Stepwise` (spec, plan, store, stages, data,
+// teachers, reports) uses only Trainer's public API; `stepwise` is the thin command line.
 let package = Package(
     name: "Stepwise",
     platforms: [.macOS(.v13)],
@@ -52,13 +25,23 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // The trainer's hot loops (decoding's packed products, GELU, softmax, exponentials), in C
+        // compiled once per instruction set (generic, AVX2 + FMA, AVX-512) with `target`
+        // attributes and chosen at run time from cpuid (STEPWISE_TRAINER_ISA overrides). No
+        // target flag applies to the build as a whole: a binary runs on any CPU of its
+        // architecture, and fast on the newer ones.
+        .target(
+            name: "TrainerKernels",
+            exclude: ["KernelBodies.h", "KernelTables.h"],
+            cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]
+        ),
         .target(
             name: "Trainer",
-            dependencies: ["CBLAS"],
+            dependencies: ["CBLAS", "TrainerKernels"],
             exclude: ["README.md"],
             // The trainer's inner loops are ~20x slower at -Onone; tests would crawl. Optimise
             // this one target even in debug builds (unsafeFlags are fine in a root package).
-            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)), .unsafeFlags(trainerCPUFlags)]
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .target(
             name: "Stepwise",

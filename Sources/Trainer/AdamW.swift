@@ -75,15 +75,18 @@ func forEachChunk(count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
     }
 }
 
-/// Adds the other shards' gradients into `grads` (in shard order, per element) and returns the
-/// global L2 norm of the sum; with `threads` > 1 both run in parallel chunks. The norm sums
-/// 4096-float blocks in index order whatever the thread count, so it is reproducible.
-func reduceGradients(_ grads: FloatBuffer, adding shards: [FloatBuffer], threads: Int) -> Float {
+/// Adds other gradient buffers into `grads` (in the given order, per element) and, if `norm`,
+/// returns the global L2 norm of the sum (else 0); with `threads` > 1 both run in parallel
+/// chunks. The norm sums 4096-float blocks in index order whatever the thread count, so it is
+/// reproducible.
+func reduceGradients(_ grads: FloatBuffer, adding others: [FloatBuffer], threads: Int, norm: Bool = true) -> Float {
+    if others.isEmpty && !norm { return 0 }
     let blockCount = (grads.count + 4095) / 4096
     let blockSums = UnsafeMutablePointer<Double>.allocate(capacity: max(1, blockCount))
     defer { blockSums.deallocate() }
     forEachChunk(count: grads.count, threads: threads) { range in
-        for shard in shards { addInPlace(grads.p + range.lowerBound, shard.p + range.lowerBound, range.count) }
+        for other in others { addInPlace(grads.p + range.lowerBound, other.p + range.lowerBound, range.count) }
+        guard norm else { return }
         var i = range.lowerBound
         while i < range.upperBound {
             let n = min(4096, range.upperBound - i)
@@ -91,6 +94,7 @@ func reduceGradients(_ grads: FloatBuffer, adding shards: [FloatBuffer], threads
             i += n
         }
     }
+    guard norm else { return 0 }
     var sum: Double = 0
     for b in 0..<blockCount { sum += blockSums[b] }
     return Float(sum.squareRoot())

@@ -50,57 +50,12 @@ enum Attention {
     }
 
     /// In place: row ← softmax(row + bias) over keys j < limit with mask[j] ≠ 0; other keys get 0
-    /// (what adding float-min before softmax gives in transformers). Every pass is SIMD8 with a
-    /// scalar tail: this runs B·H·tq times per layer, and the scalar version was ~8 % of a step.
+    /// (what adding float-min before softmax gives in transformers). A C kernel (Kernels.swift):
+    /// this runs B·H·tq times per layer, and a scalar version was ~8 % of a step.
     @inline(__always)
     static func softmaxRow(_ row: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
                            mask: UnsafePointer<Float>?, limit: Int, count: Int) {
-        if let bb = bias { addInPlace(row, bb, limit) }
-        // Max over unmasked keys: masked lanes are replaced by -inf before the max.
-        let negInf = SIMD8<Float>(repeating: -.infinity), zero = SIMD8<Float>(repeating: 0)
-        var mx = negInf
-        var j = 0
-        if let m = mask {
-            while j + 8 <= limit {
-                let v = load8(row + j)
-                let w = v.replacing(with: negInf, where: load8(m + j) .== zero)
-                mx.replace(with: w, where: w .> mx)
-                j += 8
-            }
-        } else {
-            while j + 8 <= limit { let v = load8(row + j); mx.replace(with: v, where: v .> mx); j += 8 }
-        }
-        var maxv = mx.max()
-        while j < limit {
-            if mask == nil || mask![j] != 0 { maxv = max(maxv, row[j]) }
-            j += 1
-        }
-        if maxv == -.infinity {  // every key masked: all zeros
-            for j in 0..<count { row[j] = 0 }
-            return
-        }
-        // exp, zero the masked keys (mask is 0/1), and sum in one pass.
-        let mv = SIMD8<Float>(repeating: maxv)
-        var acc = zero
-        j = 0
-        while j + 8 <= limit {
-            var e = exp8(load8(row + j) - mv)
-            if let m = mask { e *= load8(m + j) }
-            store8(row + j, e)
-            acc += e
-            j += 8
-        }
-        var sum = acc.sum()
-        while j < limit {
-            var e = expf(row[j] - maxv)
-            if let m = mask { e *= m[j] }
-            row[j] = e
-            sum += e
-            j += 1
-        }
-        let inv = sum > 0 ? 1 / sum : 0
-        scale(row, inv, limit)
-        for j in limit..<count { row[j] = 0 }
+        kernels.softmax_row(row, bias, mask, limit, count)
     }
 
     /// Given dOut [B·tq, inner], writes dq (stride ldq) and dk, dv (stride ldkv) — overwriting them —

@@ -22,14 +22,20 @@ final class FloatBuffer {
     var array: [Float] { Array(UnsafeBufferPointer(start: p, count: count)) }
 }
 
-/// Sets OpenBLAS's thread count (the only multi-threaded part of the trainer).
+/// Sets how many threads the trainer uses: training runs its micro-batches side by side and
+/// decoding its batches, one per thread. OpenBLAS itself always runs single-threaded: its
+/// multi-threaded sgemm rounds differently with 1, 2 or 8 threads (its Haswell and generic
+/// kernels, measured), and results must not depend on the machine.
 public func setThreads(_ n: Int) {
+    blasSingleThreaded
     currentThreadCount = max(1, n)
-    openblas_set_num_threads(Int32(currentThreadCount))
 }
 
-/// The thread count last set with `setThreads` (decoding uses it to run batches side by side).
+/// The thread count last set with `setThreads`.
 nonisolated(unsafe) public private(set) var currentThreadCount = ProcessInfo.processInfo.activeProcessorCount
+
+/// Evaluated once, before the first model allocates its parameters (and by `setThreads`).
+let blasSingleThreaded: Void = openblas_set_num_threads(1)
 
 /// The default thread count: one per core.
 public var defaultThreadCount: Int { ProcessInfo.processInfo.activeProcessorCount }

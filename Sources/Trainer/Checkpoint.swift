@@ -34,8 +34,19 @@ extension T5Model {
             guard t.shape == info.shape else { throw TrainerError.badFile("\(info.name): shape \(t.shape), want \(info.shape)") }
             try model.setParameter(named: info.name, t.values)
         }
-        let tokURL = folder.appendingPathComponent("tokenizer.json")
-        let tokenizer = FileManager.default.fileExists(atPath: tokURL.path) ? try Tokenizer.load(from: tokURL) : nil
-        return (model, tokenizer)
+        return (model, try stepwiseTokenizer(in: folder))
+    }
+
+    /// The folder's `tokenizer.json` when it is Stepwise's own; nil when there is none or it is a
+    /// transformers fast-tokenizer file (a pretrained checkpoint's, read with
+    /// `SentencePieceTokenizer.load(from:)`).
+    static func stepwiseTokenizer(in folder: URL) throws -> Tokenizer? {
+        let url = folder.appendingPathComponent("tokenizer.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        if let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any],
+           object["format"] == nil, object["model"] != nil {
+            return nil
+        }
+        return try Tokenizer.load(from: url)
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// labels = -100 at padding).
 enum CrossEntropy {
     /// Returns Σ CE / normalizer (normalizer = the number of counted tokens unless given: a
-    /// batch split into shards divides by the whole batch's count) and the counted tokens.
+    /// batch cut into micro-batches divides by the whole batch's count) and the counted tokens.
     /// If `dlogits` is given, writes weight · (softmax − onehot) / normalizer there (zeros on ignored rows).
     static func forwardBackward(logits: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows: Int, vocab: Int,
                                 dlogits: UnsafeMutablePointer<Float>?, weight: Float,
@@ -26,22 +26,11 @@ enum CrossEntropy {
                 dlogits.map { ($0 + r * vocab).update(repeating: 0, count: vocab) }
                 continue
             }
-            var maxv = -Float.infinity
-            for j in 0..<vocab { maxv = max(maxv, row[j]) }
-            let mv = SIMD8<Float>(repeating: maxv)
-            var acc = SIMD8<Float>(repeating: 0)
-            var j = 0
-            while j + 8 <= vocab { acc += exp8(load8(row + j) - mv); j += 8 }
-            var sum = acc.sum()
-            while j < vocab { sum += expf(row[j] - maxv); j += 1 }
-            let logZ = maxv + logf(sum)
+            let logZ = kernels.log_sum_exp(row, vocab)
             total += Double(logZ - row[t])
             if let d = dlogits {
                 let dr = d + r * vocab
-                let lz = SIMD8<Float>(repeating: logZ), sv = SIMD8<Float>(repeating: scale)
-                var j = 0
-                while j + 8 <= vocab { store8(dr + j, exp8(load8(row + j) - lz) * sv); j += 8 }
-                while j < vocab { dr[j] = expf(row[j] - logZ) * scale; j += 1 }
+                kernels.exp_shift_scale(dr, row, logZ, scale, vocab)
                 dr[t] -= scale
             }
         }

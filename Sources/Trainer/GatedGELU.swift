@@ -38,21 +38,9 @@ enum GatedGELU {
         wo.forward(out, gated, m: rows)
     }
 
-    /// gated[r] = gelu(h0[r]) ⊙ h1[r] for each row of h01 = [h0 | h1].
+    /// gated[r] = gelu(h0[r]) ⊙ h1[r] for each row of h01 = [h0 | h1] (a C kernel: Kernels.swift).
     static func activate(gated: UnsafeMutablePointer<Float>, h01: UnsafePointer<Float>, rows: Int, dff: Int) {
-        let half = SIMD8<Float>(repeating: 0.5)
-        for r in 0..<rows {
-            let h0 = h01 + r * 2 * dff, h1 = h0 + dff, g = gated + r * dff
-            var i = 0
-            while i + 8 <= dff {
-                let a = load8(h0 + i)
-                let u: SIMD8<Float> = c0 * (a + c1 * a * a * a)
-                let t = tanh8(u)
-                store8(g + i, half * a * (1 + t) * load8(h1 + i))
-                i += 8
-            }
-            while i < dff { g[i] = gelu(h0[i]) * h1[i]; i += 1 }
-        }
+        kernels.gelu_gate_forward(gated, h01, rows, dff)
     }
 
     /// dx accumulates (residual stream). dh01 and dgated are scratch of the same sizes as forward.
@@ -64,31 +52,8 @@ enum GatedGELU {
         linearBackwardWeight(dwo, dout, gated, m: rows, k: dff, n: d)
         linearBackwardInput(dgated, dout, wo, m: rows, k: dff, n: d, accumulate: false)
         if let dropMask { multiply(dgated, dgated, dropMask, rows * dff) }
-        let half = SIMD8<Float>(repeating: 0.5)
-        for r in 0..<rows {
-            let h0 = h01 + r * 2 * dff, h1 = h0 + dff, dg = dgated + r * dff
-            let dh0 = dh01 + r * 2 * dff, dh1 = dh0 + dff
-            var i = 0
-            while i + 8 <= dff {
-                // One tanh serves both gelu(a) and gelu'(a).
-                let a = load8(h0 + i), g = load8(dg + i)
-                let u: SIMD8<Float> = c0 * (a + c1 * a * a * a)
-                let t = tanh8(u)
-                let onePlusT: SIMD8<Float> = 1 + t
-                let gelu: SIMD8<Float> = half * a * onePlusT
-                let sech2: SIMD8<Float> = 1 - t * t
-                let inner: SIMD8<Float> = c0 * (1 + (3 * c1) * a * a)
-                let grad: SIMD8<Float> = half * onePlusT + half * a * sech2 * inner
-                store8(dh0 + i, g * load8(h1 + i) * grad)
-                store8(dh1 + i, g * gelu)
-                i += 8
-            }
-            while i < dff {
-                dh0[i] = dg[i] * h1[i] * geluGrad(h0[i])
-                dh1[i] = dg[i] * gelu(h0[i])
-                i += 1
-            }
-        }
+        // dh01 = [dgated ⊙ h1 ⊙ gelu'(h0) | dgated ⊙ gelu(h0)], one tanh for both (a C kernel).
+        kernels.gelu_gate_backward(dh01, dgated, h01, rows, dff)
         linearBackwardWeight(dwi, dh01, x, m: rows, k: d, n: 2 * dff)
         linearBackwardInput(dx, dh01, wi, m: rows, k: d, n: 2 * dff, accumulate: true)
     }

@@ -9,8 +9,9 @@ extension T5Model {
     /// forbidden before `minNewTokens` tokens (as transformers' `min_new_tokens`).
     ///
     /// With several threads (`setThreads`) and several batches, batches are decoded side by side,
-    /// one per thread with single-threaded sgemm: a 32-row product is too small to split across
-    /// cores efficiently, a whole batch is not. Results do not depend on the thread count.
+    /// one per thread (sgemm is always single-threaded: a 32-row product is too small to split
+    /// across cores efficiently, a whole batch is not). Each batch is decoded by the same code
+    /// whichever thread runs it, so results do not depend on the thread count.
     public func greedyDecode(inputs: [[Int32]], maxNewTokens: Int, batchSize: Int = 32, minNewTokens: Int = 0,
                              parallelBatches: Bool = true) -> [[Int32]] {
         let chunks = stride(from: 0, to: inputs.count, by: batchSize).map {
@@ -31,9 +32,6 @@ extension T5Model {
                 return decodeBatch($0, workspace: ws, packed: packed, maxNewTokens: maxNewTokens, minNewTokens: minNewTokens)
             }
         }
-        let threads = currentThreadCount
-        setThreads(1)
-        defer { setThreads(threads) }
         let maxLength = max(1, inputs.map(\.count).max() ?? 1)
         var results = [[[Int32]]](repeating: [], count: chunks.count)
         let lock = NSLock()
@@ -69,9 +67,9 @@ extension T5Model {
 
     /// Greedy decoding of texts: encodes with `tokenizer`, decodes, and returns both the text
     /// and the generated ids (eos stripped).
-    public func generate(_ texts: [String], tokenizer: Tokenizer, maxNewTokens: Int, batchSize: Int = 32)
+    public func generate(_ texts: [String], tokenizer: TextTokenizer, maxNewTokens: Int, batchSize: Int = 32)
         -> [(text: String, ids: [Int32])] {
-        let ids = greedyDecode(inputs: texts.map { tokenizer.encode($0) }, maxNewTokens: maxNewTokens, batchSize: batchSize)
+        let ids = greedyDecode(inputs: texts.map { tokenizer.encode($0, appendEOS: false) }, maxNewTokens: maxNewTokens, batchSize: batchSize)
         return ids.map { (tokenizer.decode($0), $0) }
     }
 

@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 
 /// Optional accounting of every sgemm the model issues (FLOPs = 2·m·n·k and wall time), for the
@@ -14,7 +15,7 @@ public enum MatmulProfiler {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
     private static let lock = NSLock()
-    /// `seconds` sums over threads: with data-parallel shards two threads can be inside sgemm at once.
+    /// `seconds` sums over threads: with micro-batches side by side two threads can be inside sgemm at once.
     @inline(__always) static func record(m: Int, n: Int, k: Int, since start: Double) {
         let dt = now() - start
         lock.lock()
@@ -25,10 +26,14 @@ public enum MatmulProfiler {
 }
 
 /// Measures this process's sgemm throughput on an m×k by k×n product (row-major, the layout
-/// of the model's linear layers) with the current OpenBLAS thread count, in GFLOP/s: the best of
+/// of the model's linear layers) with `threads` OpenBLAS threads, in GFLOP/s: the best of
 /// several short windows, so that a moment of contention from other processes does not count.
-public func measureSgemmGFLOPS(m: Int = 2048, n: Int = 256, k: Int = 256, windows: Int = 8,
+/// (The trainer itself runs sgemm single-threaded; this is the machine's peak for comparison.)
+public func measureSgemmGFLOPS(m: Int = 2048, n: Int = 256, k: Int = 256, threads: Int = 1, windows: Int = 8,
                                windowSeconds: Double = 0.15) -> Double {
+    blasSingleThreaded
+    openblas_set_num_threads(Int32(threads))
+    defer { openblas_set_num_threads(1) }
     var rng = SplitMix64(seed: 1)
     let a = FloatBuffer(m * k), b = FloatBuffer(n * k), c = FloatBuffer(m * n)
     for i in 0..<a.count { a[i] = rng.nextFloat() - 0.5 }

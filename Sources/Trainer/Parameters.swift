@@ -26,6 +26,7 @@ final class ParameterStore {
         return info.offset
     }
     func allocate() {
+        blasSingleThreaded
         values = FloatBuffer(total)
         grads = FloatBuffer(total)
     }

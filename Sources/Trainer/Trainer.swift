@@ -28,10 +28,14 @@ public struct TrainOptions: Sendable {
     public var maxTargetLength = 512
     /// Call `evaluate` every this many steps (0 = never) and after the last step.
     public var evaluateEvery = 0
-    /// With threads > 1: split every batch into one shard per thread, each trained with
-    /// single-threaded sgemm, instead of one pass with multi-threaded sgemm (whose helper threads
-    /// idle through all the non-matrix work). Results depend on the thread count either way.
-    public var dataParallel = true
+    /// Every stream's batch is cut into this many micro-batches (consecutive rows; fewer when the
+    /// batch is smaller), each with its own dropout masks and gradient sum, added up in
+    /// micro-batch order. Part of the recipe: the result depends on it, not on `threads`, which
+    /// only decides how many micro-batches run side by side. 2 keeps both cores of a 2-core
+    /// machine busy at the cost of one extra gradient buffer; more lets more cores help (each
+    /// thread trains one micro-batch at a time, with one gradient buffer per thread) but makes
+    /// each matrix product smaller.
+    public var microBatches = 2
     public init() {}
 }
 
@@ -46,7 +50,15 @@ public struct TrainingProgress: Sendable {
 /// Trains a model on weighted streams: each step takes one batch from every stream, sums
 /// weight · mean CE, clips, and applies AdamW with the scheduled learning rate. Batches are drawn
 /// by walking a per-stream shuffled order (reshuffled each epoch) from the seed, so the same
-/// seed and thread count give the same loss curve.
+/// seed gives the same loss curve and weights, whatever the thread count.
+///
+/// Each batch is cut into `options.microBatches` micro-batches, and micro-batch k of every stream
+/// goes to gradient slot k (streams in order), with dropout masks seeded from (seed, step, stream,
+/// k). Slots run in waves of `threads` side by side, each on one thread with single-threaded
+/// sgemm and its own workspace; slot 0 sums into the model's gradient buffer and every other
+/// slot into a scratch buffer that is then added in slot order. So every gradient element is
+/// ((g₀ + g₁) + g₂) + … whatever the number of threads or waves: the weights are bit-identical
+/// with 1, 2 or 8 threads.
 public final class Trainer {
     public let model: T5Model
     public let options: TrainOptions
@@ -54,18 +66,16 @@ public final class Trainer {
     private var orders: [[Int]] = []
     private var cursors: [Int] = []
     private var rngs: [SplitMix64] = []
-    // Data parallelism over threads: shard s > 0 of every batch runs on its own thread with its
-    // own workspace and gradient buffer (shard 0 uses the model's); gradients are summed in
-    // shard order, so results depend on the thread count but are reproducible for a given one.
-    private var shardWorkspaces: [Workspace?] = []
-    private var shardGrads: [FloatBuffer] = []
+    /// Per thread of a wave: the workspace (thread 0 uses the model's) and the gradient buffer
+    /// of slots other than 0, allocated when first needed.
+    private var threadWorkspaces: [Workspace?] = []
+    private var threadGrads: [FloatBuffer?] = []
     public private(set) var step = 0
 
     public init(model: T5Model, options: TrainOptions) {
         self.model = model
         self.options = options
         optimizer = AdamW(store: model.store, weightDecay: options.weightDecay)
-        model.dropoutRNG = SplitMix64(seed: options.seed ^ 0xD0D0)
     }
 
     /// Runs `options.steps` steps (or the remainder if called again). `evaluate(step)` is called
@@ -91,74 +101,101 @@ public final class Trainer {
             cursors = Array(repeating: 0, count: streams.count)
         }
         let start = Date()
-        var losses: [Float] = []
+        let slots = max(1, options.microBatches)
+        let threads = max(1, min(options.threads, slots))
+        // parts[s][k]: micro-batch k of stream s (nil when the batch has fewer rows than slots).
+        var parts: [[Batch?]] = []
+        var normalizers: [Int] = []
         var tokens = 0
-        let shards = options.dataParallel ? max(1, min(options.threads, options.batchSize / 4)) : 1
-        if shards > 1 && shardGrads.count != shards - 1 {
-            shardGrads = (1..<shards).map { _ in FloatBuffer(model.store.count) }
-            shardWorkspaces = Array(repeating: nil, count: shards)
-        }
-        let zeroThreads = options.dataParallel ? options.threads : 1
-        for g in [model.store.grads] + shardGrads {
-            forEachChunk(count: g.count, threads: zeroThreads) { r in (g.p + r.lowerBound).update(repeating: 0, count: r.count) }
-        }
         for (s, stream) in streams.enumerated() {
             let idx = nextIndices(stream: s, count: stream.inputs.count)
-            let whole = Batch(inputs: idx.map { stream.inputs[$0] }, targets: idx.map { stream.targets[$0] },
-                              maxInputLength: options.maxInputLength, maxTargetLength: options.maxTargetLength)
-            tokens += whole.tokenCount
-            if shards == 1 {
-                losses.append(model.accumulateGradients(whole, weight: stream.weight, training: true).loss)
-                continue
-            }
-            let targetCount = whole.targets.reduce(0) { $0 + ($1 != SpecialTokens.pad ? 1 : 0) }
-            let parts: [Batch] = (0..<shards).map { k in
-                let lo = idx.count * k / shards, hi = idx.count * (k + 1) / shards
-                let sub = idx[lo..<hi]
-                return Batch(inputs: sub.map { stream.inputs[$0] }, targets: sub.map { stream.targets[$0] },
+            let streamParts: [Batch?] = (0..<slots).map { k in
+                let rows = idx[(idx.count * k / slots)..<(idx.count * (k + 1) / slots)]
+                if rows.isEmpty { return nil }
+                return Batch(inputs: rows.map { stream.inputs[$0] }, targets: rows.map { stream.targets[$0] },
                              maxInputLength: options.maxInputLength, maxTargetLength: options.maxTargetLength)
             }
-            // Everything shared is prepared here; the threads only read it.
-            for (k, part) in parts.enumerated() {
-                _ = model.buckets(length: part.encoderLength, bidirectional: true)
-                _ = model.buckets(length: part.decoderLength, bidirectional: false)
-                if k == 0 {
-                    _ = model.workspace(for: part)
-                } else {
-                    if shardWorkspaces[k] == nil {
-                        // Each shard's dropout stream is seeded from the run's seed and its index.
-                        let ws = model.makeWorkspace(fitting: part, atLeast: nil)
-                        ws.rng = SplitMix64(seed: options.seed ^ 0xD0D0 &+ UInt64(k) &* 0x9E37_79B9)
-                        shardWorkspaces[k] = ws
-                    }
-                    shardWorkspaces[k] = model.makeWorkspace(fitting: part, atLeast: shardWorkspaces[k])
+            parts.append(streamParts)
+            // Each micro-batch's CE is divided by the whole batch's target count: the sum over
+            // micro-batches is the batch's mean CE.
+            normalizers.append(streamParts.reduce(0) { n, part in
+                n + (part?.targets.reduce(0) { $0 + ($1 != SpecialTokens.pad ? 1 : 0) } ?? 0)
+            })
+            tokens += streamParts.reduce(0) { $0 + ($1?.tokenCount ?? 0) }
+        }
+        let workspaces = prepareWorkspaces(parts: parts, threads: threads)
+        let grads = model.store.grads
+        forEachChunk(count: grads.count, threads: threads) { r in (grads.p + r.lowerBound).update(repeating: 0, count: r.count) }
+
+        var partLosses = [[Float]](repeating: [Float](repeating: 0, count: slots), count: streams.count)
+        let lock = NSLock()
+        var norm: Float = 0
+        for wave in stride(from: 0, to: slots, by: threads) {
+            let waveSlots = wave..<min(slots, wave + threads)
+            for k in waveSlots where k != 0 && threadGrads[k - wave] == nil {
+                threadGrads[k - wave] = FloatBuffer(grads.count)
+            }
+            let slotGrads = waveSlots.map { $0 == 0 ? grads : threadGrads[$0 - wave]! }
+            let run = { (j: Int) in
+                let k = wave + j
+                if k != 0 { slotGrads[j].zero() }
+                for (s, stream) in streams.enumerated() {
+                    guard let part = parts[s][k] else { continue }
+                    workspaces[j].rng = SplitMix64(seed: self.dropoutSeed(stream: s, slot: k))
+                    let r = self.model.accumulateGradients(part, weight: stream.weight, training: true,
+                                                           workspace: workspaces[j], grads: slotGrads[j],
+                                                           normalizer: normalizers[s])
+                    lock.lock(); partLosses[s][k] = r.loss; lock.unlock()
                 }
             }
-            var partLosses = [Float](repeating: 0, count: shards)
-            let lock = NSLock()
-            setThreads(1)
-            DispatchQueue.concurrentPerform(iterations: shards) { k in
-                let r = model.accumulateGradients(parts[k], weight: stream.weight, training: true,
-                                                  workspace: k == 0 ? nil : shardWorkspaces[k],
-                                                  grads: k == 0 ? nil : shardGrads[k - 1], normalizer: targetCount)
-                lock.lock(); partLosses[k] = r.loss; lock.unlock()
-            }
-            setThreads(options.threads)
-            losses.append(partLosses.reduce(0, +))
+            if waveSlots.count == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: waveSlots.count, execute: run) }
+            // Slots after 0 are added in slot order; after the last wave, the global norm too.
+            // Both passes over all parameters run on every thread (each is memory-bound).
+            let others = Array(slotGrads.dropFirst(wave == 0 ? 1 : 0))
+            norm = reduceGradients(grads, adding: others, threads: threads, norm: waveSlots.upperBound == slots)
         }
-        // The passes over all parameters (shard sum + norm, then AdamW with the clipping factor
-        // folded in) run on every thread: each is memory-bound and would otherwise leave the
-        // other threads idle. Results do not depend on how the chunks are split.
-        let tailThreads = options.dataParallel ? options.threads : 1
-        let norm = reduceGradients(model.store.grads, adding: shardGrads, threads: tailThreads)
         let lr = options.schedule.rate(step: step, totalSteps: options.steps, warmupSteps: options.warmupSteps,
                                        peak: options.learningRate)
-        optimizer.update(params: model.store.values, grads: model.store.grads, learningRate: lr,
-                         gradScale: clipScale(norm: norm, maxNorm: options.clipNorm), threads: tailThreads)
+        // Every element's update is independent: the result does not depend on the thread count.
+        optimizer.update(params: model.store.values, grads: grads, learningRate: lr,
+                         gradScale: clipScale(norm: norm, maxNorm: options.clipNorm), threads: options.threads)
         step += 1
         let seconds = Date().timeIntervalSince(start)
-        return TrainingProgress(step: step, lossPerStream: losses, tokensPerSecond: Double(tokens) / max(seconds, 1e-9),
-                                learningRate: lr, gradientNorm: norm)
+        return TrainingProgress(step: step, lossPerStream: partLosses.map { $0.reduce(0, +) },
+                                tokensPerSecond: Double(tokens) / max(seconds, 1e-9), learningRate: lr, gradientNorm: norm)
+    }
+
+    /// One workspace per thread of a wave, each grown to fit the micro-batches it will train
+    /// (slot k runs on thread k mod threads), and the shared lookup tables filled, before any
+    /// thread starts: the threads only read shared state.
+    private func prepareWorkspaces(parts: [[Batch?]], threads: Int) -> [Workspace] {
+        while threadWorkspaces.count < threads { threadWorkspaces.append(nil); threadGrads.append(nil) }
+        var modelWorkspace: Workspace?
+        for streamParts in parts {
+            for (k, part) in streamParts.enumerated() {
+                guard let part else { continue }
+                _ = model.buckets(length: part.encoderLength, bidirectional: true)
+                _ = model.buckets(length: part.decoderLength, bidirectional: false)
+                let j = k % threads
+                if j == 0 {
+                    modelWorkspace = model.workspace(for: part)
+                } else {
+                    threadWorkspaces[j] = model.makeWorkspace(fitting: part, atLeast: threadWorkspaces[j])
+                }
+            }
+        }
+        return (0..<threads).map { $0 == 0 ? modelWorkspace! : threadWorkspaces[$0]! }
+    }
+
+    /// The dropout seed of one micro-batch: a hash of (seed, step, stream, slot), so the masks do
+    /// not depend on which thread trains it or what it trained before.
+    private func dropoutSeed(stream s: Int, slot k: Int) -> UInt64 {
+        var h = options.seed ^ 0xD0D0
+        for v in [UInt64(step), UInt64(s), UInt64(k)] {
+            var g = SplitMix64(seed: h ^ v)
+            h = g.next()
+        }
+        return h
     }
 
     private func nextIndices(stream s: Int, count n: Int) -> [Int] {

@@ -3,6 +3,10 @@
 ///    also on attention probabilities and the gated feed-forward hidden, as transformers' T5.
 /// 3: greedy decoding's one-row-per-sequence products on packed weights (`PackedLinear`), whose
 ///    sums along k can round differently from OpenBLAS's blocked ones.
+/// 4: batches cut into a fixed number of micro-batches (`TrainOptions.microBatches`, dropout
+///    masks seeded per micro-batch) instead of one shard per thread, sgemm always single-threaded:
+///    weights no longer depend on the thread count; GELU, softmax and the exponentials are C
+///    kernels chosen at run time (same numbers on every ISA).
 public enum TrainerVersion {
-    public static let current = 3
+    public static let current = 4
 }

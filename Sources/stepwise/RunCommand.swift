@@ -79,7 +79,8 @@ struct RunCommand: ParsableCommand {
                                                      stageCosts: try ReportRenderer.stageCosts(store: store, plan: plan))
             print("results: \(dir.path)/report.md")
             for v in report.claims ?? [] {
-                print("claim \(v.reproduced ? "reproduced" : "NOT reproduced"): \(v.claim)")
+                print("claim \(v.verdict.rawValue.uppercased()): \(v.claim)")
+                for line in v.advice { print("  advice: \(line)") }
                 if !v.reproduced { unreproduced += 1 }
             }
         }
@@ -94,7 +95,7 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(1)
         }
         if requireClaims && unreproduced > 0 {
-            printError("\(unreproduced) claim(s) not reproduced (--require-claims)")
+            printError("\(unreproduced) claim(s) contradicted or inconclusive (--require-claims needs every claim reproduced)")
             throw ExitCode(3)
         }
     }

@@ -3,10 +3,14 @@ import XCTest
 
 /// Claims, CSV, Markdown and LaTeX from fixed evaluations.
 final class ReportRenderingTests: XCTestCase {
-    func row(_ m: String, _ f: Double, _ seed: Int, _ v: Double, lambda: Double? = nil) -> EvaluationArtifact {
-        EvaluationArtifact(method: m, size: "tiny", dataFraction: f,
-                           options: lambda.map { MethodVariant(["lambda": .number($0), "labels": .string("gold")]) }, seed: seed,
-                           split: "test", metric: "equation", value: v, count: 100)
+    /// A row scored on 100 test examples, the first `v · 100` of them right.
+    func row(_ m: String, _ f: Double, _ seed: Int?, _ v: Double, lambda: Double? = nil, size: String = "tiny") -> EvaluationArtifact {
+        let right = Int((v * 100).rounded())
+        return EvaluationArtifact(method: m, size: size, dataFraction: f,
+                                  options: lambda.map { MethodVariant(["lambda": .number($0), "labels": .string("gold")]) }, seed: seed,
+                                  split: "test", metric: "equation", value: v, count: 100,
+                                  predictions: (0..<100).map { $0 < right ? "right" : "wrong" },
+                                  exampleIDs: (0..<100).map { "test-\($0)" }, scores: (0..<100).map { $0 < right ? 1 : 0 })
     }
 
     var evaluations: [EvaluationArtifact] {
@@ -14,8 +18,7 @@ final class ReportRenderingTests: XCTestCase {
          row("standard_finetune", 1, 0, 0.30), row("standard_finetune", 1, 1, 0.34),
          row("distill_step_by_step", 0.25, 0, 0.40, lambda: 1), row("distill_step_by_step", 0.25, 1, 0.44, lambda: 1),
          row("distill_step_by_step", 1, 0, 0.60, lambda: 1), row("distill_step_by_step", 1, 1, 0.64, lambda: 1),
-         EvaluationArtifact(method: "few_shot_cot", size: "teacher", split: "test", metric: "equation", value: 0.8, count: 100,
-                            parseFailures: 3)]
+         { var t = row("few_shot_cot", 1, nil, 0.8, size: "teacher"); t.dataFraction = nil; t.parseFailures = 3; return t }()]
     }
 
     func experiment(claims: [String]) throws -> Experiment {
@@ -49,11 +52,14 @@ final class ReportRenderingTests: XCTestCase {
         ])
         let report = try ReportRenderer.render(context: ReportContext(e), inputs: .init(evaluations: evaluations))
         let verdicts = try XCTUnwrap(report.claims)
-        XCTAssertEqual(verdicts.map(\.reproduced), [true, true, false, true, true])
+        // The reference band (± 1 point) is narrower than two seeds on 100 examples can resolve.
+        XCTAssertEqual(verdicts.map(\.verdict), [.reproduced, .reproduced, .contradicted, .inconclusive, .reproduced])
+        XCTAssertFalse(verdicts[3].advice.isEmpty, "an inconclusive verdict says what would settle it")
         XCTAssertEqual(verdicts[0].evidence.count, 2, "one comparison per data fraction")
-        XCTAssertTrue(verdicts[1].evidence[0].contains("42.0 >= standard_finetune 32.0"), verdicts[1].evidence[0])
+        XCTAssertTrue(verdicts[1].evidence[0].contains("standard_finetune[tiny]@1 = +10.0 points, 95 % interval ["), verdicts[1].evidence[0])
         let md = try XCTUnwrap(report.files["report.md"])
-        XCTAssertTrue(md.contains("- **not reproduced**: `standard_finetune > distill_step_by_step at every data_fraction`"), md)
+        XCTAssertTrue(md.contains("- **contradicted**: `standard_finetune > distill_step_by_step at every data_fraction`"), md)
+        XCTAssertTrue(md.contains("- **inconclusive**: `distill_step_by_step[tiny]@1.0 = 0.62 ± 0.01`"), md)
         XCTAssertNotNil(report.files["claims.json"])
     }
 
@@ -70,8 +76,9 @@ final class ReportRenderingTests: XCTestCase {
         let report = try ReportRenderer.render(context: ReportContext(e), inputs: .init(evaluations: evaluations))
         let md = try XCTUnwrap(report.files["report.md"])
         XCTAssertTrue(md.contains("| method | tiny @ 25 % | tiny @ 100 % |"), md)
-        XCTAssertTrue(md.contains("| standard_finetune | 12.0 ± 2.8 | 32.0 ± 2.8 |"), md)
-        XCTAssertTrue(md.contains("| distill_step_by_step λ=1 (gold labels) | 42.0 ± 2.8 | 62.0 ± 2.8 |"), md)
+        XCTAssertTrue(md.contains("| standard_finetune | 12.0 ± 25.4 | 32.0 ± 25.4 |"), "t(0.975, 1) · 2.83 / √2: two seeds give a wide interval\n\(md)")
+        XCTAssertTrue(md.contains("| distill_step_by_step λ=1 (gold labels) | 42.0 ± 25.4 | 62.0 ± 25.4 |"), md)
+        XCTAssertTrue(md.contains("from 2 seed(s) (0, 1) and 100 test examples per cell"), md)
         let csv = try XCTUnwrap(report.files["results.csv"]).split(separator: "\n")
         XCTAssertEqual(csv.count, 1 + 9)
         XCTAssertEqual(csv[1], "standard_finetune,,tiny,0.25,,0,test,equation,0.100000")
@@ -122,7 +129,12 @@ final class ReportRenderingTests: XCTestCase {
         try Data("mine".utf8).write(to: notes)
         let out = try ReportRenderer.materialize(report, experiment: e, into: folder.url)
         let names = Set(try FileManager.default.contentsOfDirectory(atPath: out.path))
-        XCTAssertTrue(names.isSuperset(of: report.files.keys))
+        XCTAssertTrue(names.isSuperset(of: report.files.keys.map { String($0.split(separator: "/")[0]) }))
+        let predictions = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("predictions").path)
+        XCTAssertEqual(predictions.count, 9, "one predictions file per evaluated row")
+        let line = try String(contentsOf: out.appendingPathComponent("predictions/standard_finetune-tiny-f0.25-seed0.jsonl"), encoding: .utf8)
+            .split(separator: "\n").first
+        XCTAssertEqual(line, #"{"correct":true,"id":"test-0","prediction":"right"}"#)
         XCTAssertFalse(names.contains("data-size-gone.svg"))
         XCTAssertTrue(names.contains("notes.txt"))
         if ReportRenderer.executableInPath("rsvg-convert") != nil {

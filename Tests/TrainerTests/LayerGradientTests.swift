@@ -126,21 +126,3 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertLessThan(directionalGradientError(param: table.p, count: table.count, analytic: dt.array, loss: loss), tolerance)
     }
 }
-
-final class FastMathTests: XCTestCase {
-    func testExpAndTanhAccuracy() {
-        var worstExp: Float = 0, worstTanh: Float = 0
-        var x: Float = -80
-        while x < 80 {
-            let v = SIMD8<Float>((0..<8).map { x + Float($0) * 0.0013 })
-            let e = exp8(v), t = tanh8(v / 8)
-            for i in 0..<8 {
-                worstExp = max(worstExp, abs(e[i] - expf(v[i])) / expf(v[i]))
-                worstTanh = max(worstTanh, abs(t[i] - tanhf(v[i] / 8)))
-            }
-            x += 0.0137
-        }
-        XCTAssertLessThan(worstExp, 3e-7)
-        XCTAssertLessThan(worstTanh, 3e-7)
-    }
-}

@@ -4,24 +4,28 @@ import XCTest
 /// Decoding's packed-weight products against sgemm, and cached greedy decoding (which uses
 /// them) against the full teacher-forced forward pass (which uses sgemm throughout).
 final class PackedLinearTests: XCTestCase {
+    /// Every ISA's kernel this CPU runs (generic, AVX2, AVX-512), whatever STEPWISE_TRAINER_ISA says.
     func testPackedProductMatchesSgemmForAnyShape() {
-        var rng = SplitMix64(seed: 11)
-        func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float(rng.next() % 2001) / 1000 - 1 } }
-        // Rows and columns that fill no tile, part of one, several with a partial last one.
-        for (m, k, n) in [(1, 1, 1), (3, 5, 17), (8, 64, 32), (13, 256, 33), (32, 256, 900), (33, 100, 48), (7, 1024, 64)] {
-            let x = random(m * k), w = random(n * k)
-            var expected = [Float](repeating: 0, count: m * n)
-            var got = [Float](repeating: .nan, count: m * n)
-            x.withUnsafeBufferPointer { xp in
-                w.withUnsafeBufferPointer { wp in
-                    linearForward(&expected, xp.baseAddress!, wp.baseAddress!, m: m, k: k, n: n)
-                    PackedLinear(wp.baseAddress!, n: n, k: k).forward(&got, xp.baseAddress!, m: m)
+        XCTAssertFalse(availableKernels().isEmpty)
+        for kernel in availableKernels() {
+            var rng = SplitMix64(seed: 11)
+            func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float(rng.next() % 2001) / 1000 - 1 } }
+            // Rows and columns that fill no tile, part of one, several with a partial last one.
+            for (m, k, n) in [(1, 1, 1), (3, 5, 17), (8, 64, 32), (13, 256, 33), (32, 256, 900), (33, 100, 48), (7, 1024, 64)] {
+                let x = random(m * k), w = random(n * k)
+                var expected = [Float](repeating: 0, count: m * n)
+                var got = [Float](repeating: .nan, count: m * n)
+                x.withUnsafeBufferPointer { xp in
+                    w.withUnsafeBufferPointer { wp in
+                        linearForward(&expected, xp.baseAddress!, wp.baseAddress!, m: m, k: k, n: n)
+                        PackedLinear(wp.baseAddress!, n: n, k: k, kernel: kernel).forward(&got, xp.baseAddress!, m: m)
+                    }
                 }
+                let tolerance = 1e-5 * max(expected.map(abs).max()!, 1)
+                // Written this way round so that an output left unwritten (NaN) fails too.
+                let wrong = zip(got, expected).filter { !(abs($0 - $1) <= tolerance) }.count
+                XCTAssertEqual(wrong, 0, "\(String(cString: kernel.name)): m \(m) k \(k) n \(n)")
             }
-            let tolerance = 1e-5 * max(expected.map(abs).max()!, 1)
-            // Written this way round so that an output left unwritten (NaN) fails too.
-            let wrong = zip(got, expected).filter { !(abs($0 - $1) <= tolerance) }.count
-            XCTAssertEqual(wrong, 0, "m \(m) k \(k) n \(n)")
         }
     }
 

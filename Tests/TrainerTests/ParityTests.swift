@@ -10,25 +10,10 @@ final class ParityTests: XCTestCase {
         .appendingPathComponent("parity/parity.py")
 
     @discardableResult
-    func run(_ args: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3"] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
+    func run(_ args: [String]) throws -> (status: Int32, output: String) { try runPython(args) }
 
     func testParityWithTransformers() throws {
-        let probe = try run(["-c", "import torch, transformers, safetensors"])
-        if probe.status != 0 {
-            print("ParityTests: SKIPPED — python3 cannot import torch, transformers, safetensors:\n\(probe.output)")
-            throw XCTSkip("torch/transformers not importable")
-        }
+        try skipUnlessPythonImports("torch, transformers, safetensors", test: "ParityTests")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-parity-\(getpid())")
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -41,7 +41,7 @@ public enum StageRunner {
         let inputs = StageInputs(label: job.label, artifacts: job.inputs.map { ($0.role, $0.location) }, threads: job.threads,
                                  status: status,
                                  teacherCache: storeURL.map { url in
-                                     { model, api in StoreTeacherCache(store: try! Store(url: url), model: model, api: api) }
+                                     { model, api in StoreTeacherCache(store: try Store(url: url), model: model, api: api) }
                                  })
         let folder = URL(fileURLWithPath: job.output)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

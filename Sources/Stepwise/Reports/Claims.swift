@@ -76,78 +76,105 @@ public struct Claim: Equatable, Sendable {
     }
 }
 
-/// A claim checked against the results: reproduced or not, with the numbers behind it.
+/// A claim checked against the results with uncertainty (docs/DESIGN.md § Verdicts):
+/// reproduced, contradicted or inconclusive, with the numbers behind it and, when inconclusive,
+/// what would likely settle it.
 public struct ClaimVerdict: Codable, Sendable {
     public var claim: String
-    public var reproduced: Bool
-    /// One line per comparison made, e.g. "tiny @ 25 %: 61.0 > 18.3".
+    public var verdict: Verdict
+    /// One line per comparison made, e.g. "tiny @ 25 %: A − B = +4.1 points, 95 % interval [...]".
     public var evidence: [String]
+    public var advice: [String]
+
+    public var reproduced: Bool { verdict == .reproduced }
+}
+
+/// Per-example scores of each evaluated row, grouped into the arms claims compare.
+public struct ResultArms {
+    struct Key: Hashable { var name: String; var size: String; var fraction: Double? }
+    var runs: [Key: [SeedRun]] = [:]
+    var teacher: [String: SeedRun] = [:]
+    var missingScores: [String] = []
+
+    public init(_ evaluations: [EvaluationArtifact]) {
+        for e in evaluations {
+            let row = ResultRow(e)
+            guard let ids = e.exampleIDs, let scores = e.scores, ids.count == scores.count else {
+                missingScores.append(row.displayName)
+                continue
+            }
+            let run = SeedRun(seed: e.seed ?? 0, exampleIDs: ids, scores: scores)
+            if e.seed == nil { teacher[row.method] = run; continue }
+            runs[Key(name: row.displayName, size: e.size, fraction: e.dataFraction), default: []].append(run)
+        }
+    }
+
+    /// The arms of a method at (size, fraction): one per option variant, by display name.
+    func arms(method: String, size: String, fraction: Double) throws -> [ArmScores] {
+        if let run = teacher[method] { return [try ArmScores(label: method, runs: [run], seedless: true)] }
+        return try runs.keys.filter { $0.size == size && $0.fraction == fraction && ($0.name == method || $0.name.hasPrefix(method + " ")) }
+            .sorted { $0.name < $1.name }
+            .map { try ArmScores(label: "\($0.name)[\(size)]@\(JSONValue.format(fraction))", runs: runs[$0]!) }
+    }
+
+    /// The table entry of one row group.
+    func summary(name: String, size: String, fraction: Double?) -> CellSummary? {
+        guard let r = runs[Key(name: name, size: size, fraction: fraction)], let arm = try? ArmScores(label: name, runs: r) else { return nil }
+        return CellSummary(arm)
+    }
 }
 
 public enum ClaimChecker {
-    public static func check(_ claims: [ClaimSpec], rows: [ResultRow], sizes: [String], fractions: [Double]) -> [ClaimVerdict] {
+    public static func check(_ claims: [ClaimSpec], arms: ResultArms, sizes: [String], fractions: [Double],
+                             rules: VerdictRules = VerdictRules()) -> [ClaimVerdict] {
         claims.map { spec in
             do {
-                return evaluate(try Claim.parse(spec.text), rows: rows, sizes: sizes, fractions: fractions)
+                return try evaluate(try Claim.parse(spec.text), arms: arms, sizes: sizes, fractions: fractions, rules: rules)
             } catch {
-                return ClaimVerdict(claim: spec.text, reproduced: false, evidence: ["cannot check: \(error)"])
+                return ClaimVerdict(claim: spec.text, verdict: .inconclusive, evidence: ["cannot check: \(error)"], advice: [])
             }
         }
     }
 
-    /// Mean over seeds per variant (λ, labels) of one operand at one (size, fraction).
-    static func values(_ o: Claim.Operand, size: String, fraction: Double, rows: [ResultRow]) -> [(String, Double)] {
-        if MethodRegistry.named(o.method)?.trainsStudent == false {
-            return rows.filter { $0.method == o.method }.map { ("", $0.value) }
-        }
-        var groups: [String: [Double]] = [:]
-        for r in rows where r.method == o.method && r.size == size && r.dataFraction == fraction {
-            let variant = String(r.displayName.dropFirst(r.method.count)).trimmingCharacters(in: .whitespaces)
-            groups[variant, default: []].append(r.value)
-        }
-        return groups.keys.sorted().map { ($0, SeedStats(groups[$0]!).mean) }
-    }
-
-    static func evaluate(_ claim: Claim, rows: [ResultRow], sizes: [String], fractions: [Double]) -> ClaimVerdict {
-        var evidence: [String] = []
-        var ok = true
-        func pct(_ v: Double) -> String { String(format: "%.1f", v * 100) }
-        func name(_ o: Claim.Operand, _ variant: String) -> String { variant.isEmpty ? o.method : "\(o.method) \(variant)" }
+    static func evaluate(_ claim: Claim, arms: ResultArms, sizes: [String], fractions: [Double], rules: VerdictRules) throws -> ClaimVerdict {
+        var evidence: [String] = [], advice: [String] = [], verdicts: [Verdict] = []
+        func pct(_ f: Double) -> String { "\(JSONValue.format(f * 100)) %" }
         switch claim.kind {
-        case let .compare(a, op, b, every):
+        case let .compare(a, opText, b, every):
+            guard let op = ComparisonOperator(rawValue: opText) else { throw StepwiseError("unknown comparison `\(opText)`") }
             for size in a.size.map({ [$0] }) ?? sizes {
                 let pairs: [(Double, Double)] = every ? fractions.map { ($0, $0) } : [(a.fraction ?? 1, b.fraction ?? a.fraction ?? 1)]
                 for (fa, fb) in pairs {
-                    let va = values(a, size: size, fraction: fa, rows: rows), vb = values(b, size: b.size ?? size, fraction: fb, rows: rows)
-                    if va.isEmpty || vb.isEmpty { continue }
-                    for (na, x) in va {
-                        for (nb, y) in vb {
-                            let holds: Bool
-                            switch op {
-                            case ">": holds = x > y
-                            case ">=": holds = x >= y
-                            case "<": holds = x < y
-                            default: holds = x <= y
-                            }
-                            ok = ok && holds
-                            evidence.append("\(size) @ \(JSONValue.format(fa * 100)) %: \(name(a, na)) \(pct(x)) \(op) \(name(b, nb)) \(pct(y))\(fa != fb ? " @ \(JSONValue.format(fb * 100)) %" : "") — \(holds ? "yes" : "no")")
+                    let va = try arms.arms(method: a.method, size: size, fraction: fa)
+                    let vb = try arms.arms(method: b.method, size: b.size ?? size, fraction: fb)
+                    for x in va {
+                        for y in vb {
+                            let v = try rules.compare(x, op, y, pairing: .forFractions(fa, fb))
+                            verdicts.append(v.verdict)
+                            evidence.append("\(size) @ \(pct(fa)): \(v.verdict.rawValue) — \(v.reason)")
+                            if let a = v.advice { advice.append("\(size) @ \(pct(fa)): \(a)") }
                         }
                     }
                 }
             }
         case let .reference(a, value, tol):
             for size in a.size.map({ [$0] }) ?? sizes {
-                for (n, x) in values(a, size: size, fraction: a.fraction ?? 1, rows: rows) {
-                    let holds = abs(x - value) <= tol + 1e-12
-                    ok = ok && holds
-                    evidence.append("\(size): \(name(a, n)) \(pct(x)) vs reference \(pct(value)) ± \(pct(tol)) — \(holds ? "yes" : "no")")
+                for x in try arms.arms(method: a.method, size: size, fraction: a.fraction ?? 1) {
+                    let v = try rules.reference(x, value: value, tolerance: tol)
+                    verdicts.append(v.verdict)
+                    evidence.append("\(size): \(v.verdict.rawValue) — \(v.reason)")
+                    if let a = v.advice { advice.append("\(size): \(a)") }
                 }
             }
         }
-        if evidence.isEmpty {
-            ok = false
-            evidence.append("no results to compare (not in the sweep, or not run yet)")
+        if !arms.missingScores.isEmpty && verdicts.isEmpty {
+            evidence.append("rows without per-example scores (a store from an older Stepwise: re-run their evaluate stages): \(arms.missingScores.prefix(3).joined(separator: ", "))")
         }
-        return ClaimVerdict(claim: claim.text, reproduced: ok, evidence: evidence)
+        if verdicts.isEmpty { evidence.append("no results to compare (not in the sweep, or not run yet)") }
+        // Every comparison the claim makes must hold: one contradicted comparison contradicts it.
+        let verdict: Verdict = verdicts.isEmpty ? .inconclusive
+            : verdicts.contains(.contradicted) ? .contradicted
+            : verdicts.allSatisfy { $0 == .reproduced } ? .reproduced : .inconclusive
+        return ClaimVerdict(claim: claim.text, verdict: verdict, evidence: evidence, advice: advice)
     }
 }

@@ -4,21 +4,21 @@ import Foundation
 /// bars over seeds, the few-shot CoT teacher as a dashed line.
 public enum Figures {
     /// x = % of training data (log2), for one student size.
-    public static func dataSize(title: String, metric: String, size: String, rows: [ResultRow]) -> String {
-        let series = seriesByMethod(rows.filter { $0.size == size }) { $0.dataFraction }
+    public static func dataSize(title: String, metric: String, size: String, rows: [ResultRow], arms: ResultArms? = nil) -> String {
+        let series = seriesByMethod(rows.filter { $0.size == size }, arms: arms) { $0.dataFraction }
         let xs = Set(series.flatMap { $0.points.map(\.x) }).sorted()
-        return LineChart(title: title, xLabel: "% of training data (log scale) — student \(size)", yLabel: "test \(metric) (%)",
+        return LineChart(title: title, xLabel: "% of training data (log scale) — student \(size)", yLabel: arms == nil ? "test \(metric) (%)" : "test \(metric) (%), ± 95 % interval",
                          series: series, xTicks: xs.map { ($0, JSONValue.format($0 * 100)) },
                          reference: rows.first { $0.size == "teacher" }?.value).render()
     }
 
     /// x = student parameters (log2), at one data fraction.
-    public static func modelSize(title: String, metric: String, fraction: Double, rows: [ResultRow]) -> String {
-        let series = seriesByMethod(rows.filter { $0.dataFraction == fraction }) { $0.parameters.map(Double.init) }
+    public static func modelSize(title: String, metric: String, fraction: Double, rows: [ResultRow], arms: ResultArms? = nil) -> String {
+        let series = seriesByMethod(rows.filter { $0.dataFraction == fraction }, arms: arms) { $0.parameters.map(Double.init) }
         let names = Dictionary(rows.compactMap { r in r.parameters.map { (Double($0), "\(r.size) \(compact($0))") } }, uniquingKeysWith: { a, _ in a })
         let xs = Set(series.flatMap { $0.points.map(\.x) }).sorted()
         return LineChart(title: title, xLabel: "student parameters (log scale) — \(JSONValue.format(fraction * 100)) % of training data",
-                         yLabel: "test \(metric) (%)", series: series, xTicks: xs.map { ($0, names[$0] ?? compact(Int($0))) },
+                         yLabel: arms == nil ? "test \(metric) (%)" : "test \(metric) (%), ± 95 % interval", series: series, xTicks: xs.map { ($0, names[$0] ?? compact(Int($0))) },
                          reference: rows.first { $0.size == "teacher" }?.value).render()
     }
 
@@ -26,18 +26,27 @@ public enum Figures {
         n >= 1_000_000 ? String(format: "%.1fM", Double(n) / 1e6) : String(format: "%.0fk", Double(n) / 1e3)
     }
 
-    /// Rows grouped into one series per method variant (λ, label source), mean ± std over seeds.
-    static func seriesByMethod(_ rows: [ResultRow], x: (ResultRow) -> Double?) -> [LineChart.Series] {
+    /// Rows grouped into one series per method variant (λ, label source): the mean over seeds
+    /// with its 95 % interval when per-example scores are there (`arms`), else ± std.
+    static func seriesByMethod(_ rows: [ResultRow], arms: ResultArms? = nil, x: (ResultRow) -> Double?) -> [LineChart.Series] {
         var byName: [String: [Double: [Double]]] = [:]
+        var sample: [String: [Double: ResultRow]] = [:]
         var order: [String] = []
         for r in rows where r.size != "teacher" {
             guard let xv = x(r) else { continue }
             let name = r.displayName
             if byName[name] == nil { order.append(name) }
             byName[name, default: [:]][xv, default: []].append(r.value)
+            sample[name, default: [:]][xv] = r
         }
         return order.map { name in
-            LineChart.Series(name: name, points: byName[name]!.keys.sorted().map { (x: $0, stats: SeedStats(byName[name]![$0]!)) })
+            LineChart.Series(name: name, points: byName[name]!.keys.sorted().map { xv in
+                let r = sample[name]![xv]!
+                if let c = arms?.summary(name: name, size: r.size, fraction: r.dataFraction) {
+                    return (x: xv, stats: SeedStats(mean: c.mean, std: (c.upper - c.lower) / 2, count: c.seeds))
+                }
+                return (x: xv, stats: SeedStats(byName[name]![xv]!))
+            })
         }
     }
 }

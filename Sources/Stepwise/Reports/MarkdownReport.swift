@@ -9,6 +9,7 @@ public struct MarkdownReport {
     public var teacherSplits: [TeacherSplitStats] = []
     public var missing: [String]
     public var claims: [ClaimVerdict] = []
+    public var arms: ResultArms? = nil
 
     public func render(figures: [String] = []) -> String {
         let e = context
@@ -42,9 +43,12 @@ public struct MarkdownReport {
         out += "Checkpoints are selected on the validation split; the test split is scored once, on the selected checkpoint.\n"
         if !claims.isEmpty {
             out += "\n## Claims\n\n"
+            out += "Each comparison is a paired bootstrap over test examples and seeds (10 000 resamples, 95 % interval of the difference): "
+            out += "**reproduced** when the interval lies on the claimed side, **contradicted** when it lies on the other, **inconclusive** otherwise.\n\n"
             for v in claims {
-                out += "- **\(v.reproduced ? "reproduced" : "not reproduced")**: `\(v.claim)`\n"
+                out += "- **\(v.verdict.rawValue)**: `\(v.claim)`\n"
                 for line in v.evidence { out += "  - \(line)\n" }
+                for line in v.advice { out += "  - advice: \(line)\n" }
             }
         }
         // The cost table is the store's record of wall times, not part of the report artifact
@@ -73,6 +77,7 @@ public struct MarkdownReport {
             if let t = teacher { out += "| few_shot_cot (teacher) | \(SeedStats([t.value]).formatted(decimals: decimals)) |\n" }
             return out + "\nValues are test \(context.metric) in %.\n"
         }
+        var seedsShown = Set<Int>(), examplesShown = Set<Int>()
         var out = "| method |" + sizes.flatMap { s in fractions.map { " \(s) @ \(pct($0)) |" } }.joined() + "\n"
         out += "|---|" + String(repeating: "---:|", count: sizes.count * fractions.count) + "\n"
         for name in rowKeys {
@@ -82,7 +87,12 @@ public struct MarkdownReport {
                 for f in fractions {
                     var g = row.group
                     g.size = s; g.dataFraction = f
-                    out += " " + (groups[g].map { SeedStats($0).formatted(decimals: decimals) } ?? "–") + " |"
+                    if let summary = arms?.summary(name: name, size: s, fraction: f) {
+                        out += " " + Self.format(summary, decimals: decimals) + " |"
+                        seedsShown.insert(summary.seeds); examplesShown.insert(summary.examples)
+                    } else {
+                        out += " " + (groups[g].map { SeedStats($0).formatted(decimals: decimals) } ?? "–") + " |"
+                    }
                 }
             }
             out += "\n"
@@ -91,8 +101,21 @@ public struct MarkdownReport {
             out += "| few_shot_cot (teacher) |" + String(repeating: " \(SeedStats([t.value]).formatted(decimals: decimals)) |",
                                                      count: columns) + "\n"
         }
-        out += "\nValues are test \(context.metric) in %, mean ± std over seeds \(context.seeds.map(String.init).joined(separator: ", ")).\n"
+        if seedsShown.isEmpty {
+            out += "\nValues are test \(context.metric) in %, mean ± std over seeds \(context.seeds.map(String.init).joined(separator: ", ")).\n"
+        } else {
+            let list = { (s: Set<Int>) in s.sorted().map(String.init).joined(separator: " or ") }
+            out += "\nValues are test \(context.metric) in %: mean over seeds ± the half-width of its 95 % interval "
+            out += "(t-interval over seeds; with one seed, a bootstrap over test examples), from \(list(seedsShown)) seed(s) "
+            out += "(\(context.seeds.map(String.init).joined(separator: ", "))) and \(list(examplesShown)) test examples per cell.\n"
+        }
         return out
+    }
+
+    /// "62.0 ± 2.8": mean and the interval's half-width, in points.
+    static func format(_ c: CellSummary, decimals: Int) -> String {
+        let f = "%.\(decimals)f"
+        return "\(String(format: f, c.mean * 100)) ± \(String(format: f, (c.upper - c.lower) / 2 * 100))"
     }
 
     static let costMarker = "<!-- stage costs -->"

@@ -82,6 +82,9 @@ public struct SeedStats: Sendable {
     public var std: Double
     public var count: Int
 
+    /// A mean with a given spread (an interval's half-width, drawn as the error bar).
+    public init(mean: Double, std: Double, count: Int) { self.mean = mean; self.std = std; self.count = count }
+
     public init(_ values: [Double]) {
         count = values.count
         mean = values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)

@@ -133,6 +133,9 @@ public struct TrainSpec: Codable, Hashable, Sendable {
     public var evalEvery: Int
     public var maxInputLength: Int
     public var maxTargetLength: Int
+    /// Each batch is cut into this many micro-batches whose gradients are summed in a fixed
+    /// order: part of the recipe (the weights depend on it), unlike the thread count.
+    public var microBatches: Int
     public var seeds: [Int]
 }
 

@@ -1,3 +1,4 @@
+import Trainer
 import Yams
 
 /// `student:` — the tokenizer and the named T5 sizes the sweep may use.
@@ -53,11 +54,12 @@ enum StudentSection {
 /// `train:` — the optimisation recipe shared by every trained cell.
 enum TrainSection {
     static let keys = ["steps", "batch_size", "lr", "warmup", "schedule", "weight_decay", "clip_norm", "eval_every",
-                       "max_input_length", "max_target_length", "seeds"]
+                       "max_input_length", "max_target_length", "micro_batches", "seeds"]
 
     static func read(_ node: Node?, reader: SpecReader) -> TrainSpec? {
         var t = TrainSpec(steps: 1000, batchSize: 32, learningRate: 1e-3, warmupSteps: 50, schedule: "linear",
-                          weightDecay: 0.01, clipNorm: 1.0, evalEvery: 250, maxInputLength: 128, maxTargetLength: 128, seeds: [0])
+                          weightDecay: 0.01, clipNorm: 1.0, evalEvery: 250, maxInputLength: 128, maxTargetLength: 128,
+                          microBatches: TrainOptions().microBatches, seeds: [0])
         guard let node else { return t }
         guard let f = reader.fields(node, at: "train", allowed: keys) else { return nil }
         t.steps = f.int("steps", min: 1) ?? t.steps
@@ -67,6 +69,7 @@ enum TrainSection {
         t.evalEvery = f.int("eval_every", min: 1) ?? t.evalEvery
         t.maxInputLength = f.int("max_input_length", min: 4) ?? t.maxInputLength
         t.maxTargetLength = f.int("max_target_length", min: 4) ?? t.maxTargetLength
+        t.microBatches = f.int("micro_batches", min: 1) ?? t.microBatches
         for (key, keyPath) in [("lr", \TrainSpec.learningRate), ("weight_decay", \.weightDecay), ("clip_norm", \.clipNorm)] {
             guard let v = f.double(key) else { continue }
             if v < 0 || (key == "lr" && v == 0) {

@@ -81,7 +81,7 @@ public enum AnnotateStage: StageDefinition {
             guard let makeCache = inputs.teacherCache else {
                 throw StepwiseError("annotate with an OpenAI-compatible teacher runs where the store is (its request cache)")
             }
-            let cache = makeCache(config.model, config.api.rawValue)
+            let cache = try makeCache(config.model, config.api.rawValue)
             // Whatever completed is committed, also when the annotation fails part-way.
             defer { try? cache.flush() }
             let status = inputs.status

@@ -5,7 +5,7 @@ import Trainer
 /// folder in place.
 public enum EvaluateStage: StageDefinition {
     public static let kind: StageKind = "evaluate"
-    public static let version = 2   // 2: reads a checkpoint folder; method options by name
+    public static let version = 3   // 2: reads a checkpoint folder; method options by name; 3: per-example scores
 
     public struct Params: Codable, Sendable {
         public var cell: Cell
@@ -38,11 +38,14 @@ public enum EvaluateStage: StageDefinition {
         let predictions = StudentPredictor(model: model, tokenizer: tokenizer, method: method, variant: cell.variant,
                                            maxNewTokens: p.maxNewTokens)
             .predict(examples) { done, total in inputs.status("decoding \(done)/\(total)") }
-        let value = (Metric(rawValue: p.metric) ?? .exactMatch).score(predictions: predictions, golds: examples.map(\.label))
+        let metric = Metric(rawValue: p.metric) ?? .exactMatch
+        let value = metric.score(predictions: predictions, golds: examples.map(\.label))
+        let scores = zip(predictions, examples).map { metric.isCorrect(prediction: $0, gold: $1.label) ? 1.0 : 0.0 }
         try output.write(EvaluationArtifact(method: cell.method, size: cell.size, dataFraction: cell.dataFraction,
                                             options: cell.variant, seed: cell.seed, split: p.split.rawValue, metric: p.metric,
                                             value: value, count: predictions.count, parameters: summary.parameters,
-                                            bestStep: summary.bestStep, predictions: predictions))
+                                            bestStep: summary.bestStep, predictions: predictions,
+                                            exampleIDs: examples.map(\.id), scores: scores))
     }
 }
 

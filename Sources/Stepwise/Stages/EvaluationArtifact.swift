@@ -20,5 +20,9 @@ public struct EvaluationArtifact: Codable, Sendable {
     public var parameters: Int?
     public var bestStep: Int?
     public var predictions: [String]?
+    /// Per test example, in the same order: its id and its score under the metric (1 right,
+    /// 0 wrong): what the claims' bootstrap resamples and `predictions/*.jsonl` publishes.
+    public var exampleIDs: [String]?
+    public var scores: [Double]?
 }
 

@@ -38,7 +38,7 @@ public struct ReportContext: Codable, Sendable {
 /// artifact, and written out (materialized) after every run.
 public enum ReportStage: StageDefinition {
     public static let kind: StageKind = "report"
-    public static let version = 4   // 4: method variants by name; costs filled in when written out
+    public static let version = 5   // 4: method variants by name; costs filled in when written out; 5: verdicts with uncertainty, predictions/*.jsonl
 
     public struct Params: Codable, Sendable {
         public var context: ReportContext
@@ -46,9 +46,7 @@ public enum ReportStage: StageDefinition {
 
     public static func run(_ p: Params, settings: NoSettings, inputs: StageInputs, output: StageOutput) throws {
         var collected = ReportRenderer.Inputs()
-        for (role, location) in inputs.artifacts {
-            // Inline in the store, or exported to a file by an executor that runs stages elsewhere.
-            if case .folder = location { continue }
+        for (role, _) in inputs.artifacts {
             try ReportRenderer.add(role: role, data: try inputs.data(role), label: role, to: &collected)
         }
         try output.write(ReportRenderer.render(context: p.context, inputs: collected))
@@ -105,24 +103,26 @@ public enum ReportRenderer {
         let evaluations = inputs.evaluations
         let rows = evaluations.map(ResultRow.init)
         let teacher = evaluations.first { $0.size == "teacher" }
-        let verdicts = ClaimChecker.check(context.claims, rows: rows, sizes: context.sizes,
+        let arms = ResultArms(evaluations)
+        let verdicts = ClaimChecker.check(context.claims, arms: arms, sizes: context.sizes,
                                           fractions: context.dataFractions.sorted())
         let md = MarkdownReport(context: context, rows: rows, teacher: teacher, teacherSplits: inputs.teacherSplits,
-                                missing: inputs.missing, claims: verdicts)
+                                missing: inputs.missing, claims: verdicts, arms: arms)
         let json = try ArtifactCodec.encode(rows)
         var figures: [String: String] = [:]
         if context.dataFractions.count > 1 {
             for size in context.sizes where rows.contains(where: { $0.size == size }) {
                 figures["data-size-\(size).svg"] = Figures.dataSize(title: "\(context.name): data size",
-                                                                    metric: context.metric, size: size, rows: rows)
+                                                                    metric: context.metric, size: size, rows: rows, arms: arms)
             }
         }
         if context.sizes.count > 1 {
             for f in context.dataFractions.sorted() where rows.contains(where: { $0.dataFraction == f }) {
                 figures["model-size-\(JSONValue.format(f * 100)).svg"] = Figures.modelSize(
-                    title: "\(context.name): model size", metric: context.metric, fraction: f, rows: rows)
+                    title: "\(context.name): model size", metric: context.metric, fraction: f, rows: rows, arms: arms)
             }
         }
+        for (name, text) in PredictionFiles.render(evaluations) { figures["predictions/\(name)"] = text }
         return ReportArtifact(files: figures.merging([
             "results.csv": ResultsCSV.render(rows),
             "results.json": String(decoding: json, as: UTF8.self) + "\n",
@@ -155,6 +155,7 @@ public enum ReportRenderer {
         for (name, text) in report.files {
             let url = out.appendingPathComponent(name), data = Data(text.utf8)
             if (try? Data(contentsOf: url)) == data { continue }
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try data.write(to: url, options: .atomic)
             written.insert(name)
         }
@@ -164,6 +165,12 @@ public enum ReportRenderer {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
         where isFigureFile(name) && !current.contains(name) && !current.contains(svgName(ofPNG: name)) {
             try? FileManager.default.removeItem(at: out.appendingPathComponent(name))
+        }
+        // Prediction files of rows no longer in the report would look current: remove them.
+        let predictions = out.appendingPathComponent("predictions")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: predictions.path)) ?? []
+        where name.hasSuffix(".jsonl") && !current.contains("predictions/\(name)") {
+            try? FileManager.default.removeItem(at: predictions.appendingPathComponent(name))
         }
         // PNG copies for viewers without SVG support, when a renderer is installed. They are
         // derived files (renderer-dependent bytes), so they live only in Results/, not the store.

@@ -18,12 +18,12 @@ public final class StageInputs: @unchecked Sendable {
     /// Updates the live status of this stage (a training step, a request count).
     public let status: (String) -> Void
     /// The teacher-request cache, when the stage runs where the store is.
-    public let teacherCache: ((_ model: String, _ api: String) -> StoreTeacherCache)?
+    public let teacherCache: ((_ model: String, _ api: String) throws -> StoreTeacherCache)?
     let label: String
 
     public init(label: String, artifacts: [(role: String, location: ArtifactLocation)], threads: Int,
                 status: @escaping (String) -> Void = { _ in },
-                teacherCache: ((String, String) -> StoreTeacherCache)? = nil) {
+                teacherCache: ((String, String) throws -> StoreTeacherCache)? = nil) {
         self.label = label
         self.artifacts = artifacts
         self.threads = threads

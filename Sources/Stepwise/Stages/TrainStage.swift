@@ -13,8 +13,8 @@ public struct TrainingSummary: Codable, Sendable {
     public var bestStep: Int
     public var bestValidation: Double
     public var trainExamples: Int
-    public var seconds: Double
-    public var tokensPerSecond: Double
+    // No wall time or throughput here: the artifact must depend only on its key (the store
+    // records each stage's duration beside it).
 }
 
 /// train: one student for one cell. Evaluates on (up to `validationLimit` examples of) the
@@ -93,6 +93,7 @@ public enum TrainStage: StageDefinition {
         options.maxInputLength = r.maxInputLength
         options.maxTargetLength = r.maxTargetLength
         options.evaluateEvery = r.evalEvery
+        options.microBatches = r.microBatches
         let trainer = Trainer(model: model, options: options)
 
         let metric = Metric(rawValue: p.metric) ?? .exactMatch
@@ -126,8 +127,7 @@ public enum TrainStage: StageDefinition {
         let summary = TrainingSummary(steps: options.steps, parameters: model.parameterCount, lossCurve: lossCurve,
                                       streamNames: streams.map(\.name), validationCurve: validationCurve,
                                       bestStep: best?.step ?? options.steps, bestValidation: best?.score ?? .nan,
-                                      trainExamples: examples.count, seconds: Date().timeIntervalSince(start),
-                                      tokensPerSecond: tokensPerSecond)
+                                      trainExamples: examples.count)
         try ArtifactCodec.encode(summary).write(to: output.folder.appendingPathComponent(summaryFile))
     }
 }

@@ -1,0 +1,43 @@
+import XCTest
+@testable import Stepwise
+
+/// What every stage definition must satisfy: the job file carries exactly the params the key
+/// was computed from (a stage rebuilt from its job in another process has the same key params),
+/// and every field of the params is in the key.
+final class StageDefinitionTests: XCTestCase {
+    func testAJobRebuildsTheSameKeyParamsForEveryKind() throws {
+        let project = try TempProject()
+        defer { project.remove() }
+        let plan = try Planner.plan(try project.experiment(PlanExpansionTests.sweepSpec))
+        var kinds = Set<StageKind>()
+        for stage in plan.stages {
+            let rebuilt = try StageRegistry.work(kind: stage.kind, payload: try stage.work.encode())
+            XCTAssertEqual(rebuilt.keyParams, stage.params, stage.label)
+            XCTAssertEqual(rebuilt.version, stage.work.version)
+            kinds.insert(stage.kind)
+        }
+        XCTAssertEqual(kinds, Set(StageKind.allCases), "the spec exercises every registered kind")
+    }
+
+    func testEveryParamFieldIsInTheKey() throws {
+        let project = try TempProject()
+        defer { project.remove() }
+        let plan = try Planner.plan(try project.experiment(PlanExpansionTests.sweepSpec))
+        for stage in plan.stages {
+            guard case .object(let fields) = stage.params else { continue }
+            for (name, value) in fields {
+                var changed = fields
+                changed[name] = .array([value, .string("changed")])
+                let key = Stage.key(kind: stage.kind, version: stage.work.version, params: .object(changed),
+                                    inputs: stage.inputs.map { ($0.role, plan.stages[$0.index].key) })
+                XCTAssertNotEqual(key, stage.key, "\(stage.label): field \(name) does not reach the key")
+            }
+        }
+    }
+
+    func testAnUnknownKindInAJobIsAClearError() {
+        XCTAssertThrowsError(try StageRegistry.work(kind: "nope", payload: Data("{}".utf8))) { error in
+            XCTAssertTrue("\(error)".contains("unknown stage kind `nope`"), "\(error)")
+        }
+    }
+}
