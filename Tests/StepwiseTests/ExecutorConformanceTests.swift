@@ -159,35 +159,15 @@ class ExecutorConformance: XCTestCase {
         let a = try String(contentsOf: project.root.appendingPathComponent("Results/conf/results.csv"), encoding: .utf8)
         let b = try String(contentsOf: other.root.appendingPathComponent("Results/conf/results.csv"), encoding: .utf8)
         XCTAssertEqual(a, b, file: file, line: line)
-        let mine = try contentDigests(project), theirs = try contentDigests(other)
+        func hashes(_ p: TempProject) throws -> [String: String] {
+            Dictionary(uniqueKeysWithValues: try Store(url: p.storeURL).summaries().map { ($0.key, $0.sha256 ?? "") })
+        }
+        let mine = try hashes(project), theirs = try hashes(other)
         XCTAssertEqual(Set(mine.keys), Set(theirs.keys), file: file, line: line)
         for (key, digest) in theirs where key != "" {
             let s = try Store(url: other.storeURL).summaries().first { $0.key == key }!
             XCTAssertEqual(mine[key], digest, "\(s.label) differs between executors", file: file, line: line)
         }
-    }
-
-    /// Each artifact's content hash: the store's sha256, except that a checkpoint folder is hashed
-    /// without the wall-clock timings in its `training.json` (seconds, tokens per second), which
-    /// differ between any two runs; every weight, curve and count still has to match.
-    func contentDigests(_ p: TempProject) throws -> [String: String] {
-        let store = try Store(url: p.storeURL)
-        var out: [String: String] = [:]
-        for s in try store.summaries() {
-            guard let rel = s.location else { out[s.key] = s.sha256 ?? ""; continue }
-            let folder = store.artifactDirectory.appendingPathComponent(rel)
-            var parts: [String] = []
-            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() {
-                var data = try Data(contentsOf: folder.appendingPathComponent(name))
-                if name == "training.json", var json = try JSONSerialization.jsonObject(with: data) as? [String: Any] {
-                    for timing in ["seconds", "tokens_per_second", "tokensPerSecond"] { json[timing] = nil }
-                    data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
-                }
-                parts.append("\(name):\(Hashing.sha256Hex(data))")
-            }
-            out[s.key] = parts.joined(separator: ",")
-        }
-        return out
     }
 }
 
