@@ -199,9 +199,9 @@ final class SlurmFaultTests: XCTestCase {
     }
 }
 
-/// The `executor:` section: validated with positions, overlaid on the user's config file, and
-/// never part of a key.
-final class ExecutorSectionTests: XCTestCase {
+/// What needs no cluster: the `executor:` section (validated with positions, overlaid on the
+/// user's config file, never part of a key), `gc` and the jobs table, the shared-file-system check.
+final class SlurmOfflineTests: XCTestCase {
     var project: TempProject!
     override func setUpWithError() throws { project = try TempProject() }
     override func tearDown() { project.remove() }
@@ -254,6 +254,23 @@ final class ExecutorSectionTests: XCTestCase {
         let plain = try Planner.plan(try project.experiment(minimalSpec))
         let withExecutor = try Planner.plan(try project.experiment(minimalSpec + "\nexecutor: {partition: gpu, cpus: 8}\n"))
         XCTAssertEqual(plain.stages.map(\.key), withExecutor.stages.map(\.key))
+    }
+
+    func testGCKeepsTheFoldersOfJobsStillRunningOrNotCollected() throws {
+        let store = try Store(url: project.storeURL)
+        func job(_ name: String, state: String) throws -> URL {
+            let dir = store.artifactDirectory.appendingPathComponent("jobs/\(name)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            _ = try store.insertJob(JobRecord(key: name, label: name, executor: "slurm", name: name, jobDir: dir.path,
+                                              state: state, attempt: 1, runID: nil))
+            return dir
+        }
+        let running = try job("a", state: "RUNNING"), done = try job("b", state: "COMPLETED")
+        let failed = try job("c", state: "TIMEOUT")
+        let orphans = Set(try GarbageCollector.orphanFolders(store: store).map(\.url.standardizedFileURL.path))
+        XCTAssertFalse(orphans.contains(running.standardizedFileURL.path))
+        XCTAssertFalse(orphans.contains(done.standardizedFileURL.path), "a finished job no coordinator collected yet")
+        XCTAssertTrue(orphans.contains(failed.standardizedFileURL.path))
     }
 
     func testNodeLocalArtifactDirectoryIsRefusedOnAMultiNodeCluster() throws {

@@ -104,6 +104,19 @@ extension Store {
         }
     }
 
+    /// Job folders `gc` must keep: those of jobs that may still be queued or running, or that
+    /// finished with a result no coordinator has collected yet (the next run re-attaches to them).
+    public func jobFoldersInUse() throws -> Set<String> {
+        let settled = ["FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE",
+                       "LOST", "SUBMIT_FAILED"]
+        let placeholders = settled.map { _ in "?" }.joined(separator: ",")
+        return try db.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT job_dir FROM jobs WHERE id IN (SELECT MAX(id) FROM jobs GROUP BY key) "
+                                        + "AND state NOT IN (\(placeholders))", arguments: StatementArguments(settled))
+            return Set(rows.map { URL(fileURLWithPath: $0["job_dir"] as String).standardizedFileURL.path })
+        }
+    }
+
     /// Every job ever recorded for a key, oldest first.
     public func jobs(key: String) throws -> [JobRecord] {
         try db.read { db in
