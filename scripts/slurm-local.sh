@@ -15,7 +15,9 @@ PIDS="/run/stepwise-slurmd.pid /run/stepwise-slurmctld.pid /run/munge/munged.pid
 
 say() { echo "slurm-local: $*"; }
 
-node_state() { sinfo -h -N -o %T 2>/dev/null | head -1; }
+# The node's state, or nothing when no controller answers (sinfo retries a dead controller for
+# many seconds: bounded here).
+node_state() { timeout 3 sinfo -h -N -o %T 2>/dev/null | head -1; }
 
 install_packages() {
   command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v sbatch >/dev/null \
@@ -90,9 +92,9 @@ start_slurmctld() {
 
 up() {
   [ "$(id -u)" = 0 ] || { say "needs root"; exit 1; }
-  if [ "$(node_state)" = idle ] || [ "$(node_state)" = mixed ] || [ "$(node_state)" = allocated ]; then
-    say "already up"; return 0
-  fi
+  case "$(node_state)" in
+    idle|mixed|allocated) say "already up"; return 0 ;;
+  esac
   install_packages
   start_munge
   write_config
@@ -101,7 +103,7 @@ up() {
   start_slurmctld
   setsid /usr/sbin/slurmd -D </dev/null >>"$LOGS/slurmd.stdout" 2>&1 &
   echo $! > /run/stepwise-slurmd.pid
-  for _ in $(seq 1 150); do   # up to 30 s
+  for _ in $(seq 1 300); do   # up to 60 s
     [ "$(node_state)" = idle ] && break
     sleep 0.2
   done
@@ -138,8 +140,8 @@ down() {
 restart_controller() {
   stop_pid_file /run/stepwise-slurmctld.pid
   start_slurmctld
-  for _ in $(seq 1 150); do sinfo -h >/dev/null 2>&1 && break; sleep 0.2; done
-  sinfo -h >/dev/null
+  for _ in $(seq 1 150); do [ -n "$(node_state)" ] && break; sleep 0.2; done
+  [ -n "$(node_state)" ]
 }
 
 case "${1:-}" in
