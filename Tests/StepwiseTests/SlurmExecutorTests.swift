@@ -2,11 +2,16 @@ import XCTest
 @testable import Stepwise
 
 /// Skips a test unless a Slurm cluster answers (`scripts/slurm-local.sh up` starts one here).
+/// Asked once per test process: `sinfo` takes many seconds to give up on a dead controller.
 func requireSlurm() throws {
-    do { _ = try SlurmCommands().nodes() } catch {
-        throw XCTSkip("Slurm is not running (sinfo did not answer: \(error)); start one with `scripts/slurm-local.sh up`")
+    if let problem = slurmProblem {
+        throw XCTSkip("Slurm is not running (sinfo did not answer: \(problem)); start one with `scripts/slurm-local.sh up`")
     }
 }
+
+private let slurmProblem: String? = {
+    do { _ = try SlurmCommands().nodes(); return nil } catch { return "\(error)" }
+}()
 
 final class SlurmExecutorConformanceTests: ExecutorConformance {
     override var executor: String { "slurm" }
