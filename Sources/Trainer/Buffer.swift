@@ -1,18 +1,39 @@
 import CBLAS
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A fixed-size, 64-byte-aligned float array that frees itself. All activations, parameters
 /// and optimizer state live in these; the hot loops take `.p` (a raw pointer) directly.
 final class FloatBuffer {
     let p: UnsafeMutablePointer<Float>
     let count: Int
+    /// Large buffers are anonymous memory maps: the kernel hands out zero pages as they are first
+    /// touched, so a model's parameter and gradient buffers (2 × 1 GB for T5-base) cost neither
+    /// time nor resident memory until used — loading a checkpoint writes the parameters once
+    /// instead of zeroing then writing them.
+    private let mapped: Bool
+    private static let mapThreshold = 1 << 20
 
     init(_ count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        let bytes = max(count, 1) * 4
+        if bytes >= Self.mapThreshold,
+           let m = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), m != MAP_FAILED {
+            mapped = true
+            p = m.bindMemory(to: Float.self, capacity: max(count, 1))
+            return
+        }
+        mapped = false
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         p = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         p.initialize(repeating: 0, count: max(count, 1))
     }
-    deinit { UnsafeMutableRawPointer(p).deallocate() }
+    deinit {
+        if mapped { munmap(UnsafeMutableRawPointer(p), max(count, 1) * 4) } else { UnsafeMutableRawPointer(p).deallocate() }
+    }
 
     func zero() { p.update(repeating: 0, count: count) }
     subscript(i: Int) -> Float {

@@ -1,7 +1,7 @@
 /// Inverted dropout: the mask holds 0 or 1/(1−p), so forward and backward are the same multiply.
 /// Applied everywhere transformers' T5 applies it: after the embeddings, on each sublayer's
 /// output before the residual add, after each stack's final norm, on the attention
-/// probabilities (Attention.forward) and on the gated feed-forward hidden (GatedGELU.forward).
+/// probabilities (Attention.forward) and on the activated feed-forward hidden (FeedForward.forward).
 enum Dropout {
     static func fillMask(_ mask: FloatBuffer, count: Int, rate: Float, rng: inout SplitMix64) {
         let keep = 1 / (1 - rate)

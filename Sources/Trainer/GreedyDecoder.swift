@@ -155,8 +155,8 @@ extension T5Model {
                 addInPlace(x.p, tmp.p, B * d)
                 // feed-forward
                 RMSNorm.forward(out: norm.p, rstd: nil, x: x.p, weight: W + P.feedForwardNorm, rows: B, dim: d, eps: eps)
-                GatedGELU.forward(out: tmp.p, h01: h01.p, gated: gated.p, x: norm.p, wi: packed.layers[l].wi,
-                                  wo: packed.layers[l].wo, rows: B)
+                FeedForward.forward(c.feedForward, out: tmp.p, hidden: h01.p, activated: gated.p, x: norm.p,
+                                    wi: packed.layers[l].wi, wo: packed.layers[l].wo, rows: B)
                 addInPlace(x.p, tmp.p, B * d)
             }
             RMSNorm.forward(out: norm.p, rstd: nil, x: x.p, weight: W + layout.decoderFinalNorm, rows: B, dim: d, eps: eps)
@@ -187,7 +187,7 @@ extension T5Model {
 final class PackedDecoderWeights: @unchecked Sendable {
     struct Layer {
         /// q|k|v of self-attention (adjacent in the parameter buffer), its output, cross-attention's
-        /// query and output (its keys and values are computed once per batch with sgemm), wi_0|wi_1, wo.
+        /// query and output (its keys and values are computed once per batch with sgemm), wi_0|wi_1 (or wi), wo.
         let qkv, selfOut, crossQuery, crossOut, wi, wo: PackedLinear
     }
     let layers: [Layer]
@@ -200,7 +200,7 @@ final class PackedDecoderWeights: @unchecked Sendable {
         layers = model.layout.decoder.map { _ in
             Layer(qkv: PackedLinear(n: 3 * inner, k: d), selfOut: PackedLinear(n: d, k: inner),
                   crossQuery: PackedLinear(n: inner, k: d), crossOut: PackedLinear(n: d, k: inner),
-                  wi: PackedLinear(n: 2 * ff, k: d), wo: PackedLinear(n: d, k: ff))
+                  wi: PackedLinear(n: FeedForward.hiddenWidth(c.feedForward, dff: ff), k: d), wo: PackedLinear(n: d, k: ff))
         }
         lmHead = PackedLinear(n: c.vocabSize, k: d)
         repack(model)

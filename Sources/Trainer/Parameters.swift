@@ -42,7 +42,8 @@ struct AttentionParams {
     var relativeBias: Int? = nil
 }
 
-struct FeedForwardParams { var wi0 = 0, wi1 = 0, wo = 0 }
+/// Gated GELU: wi_0 then wi_1 (adjacent), wo. ReLU: `wi0` is `wi`, and there is no `wi1`.
+struct FeedForwardParams { var wi0 = 0, wi1: Int? = nil, wo = 0 }
 
 struct EncoderLayerParams {
     var attentionNorm = 0
@@ -67,6 +68,7 @@ struct T5Layout {
     var encoderFinalNorm = 0
     var decoder: [DecoderLayerParams] = []
     var decoderFinalNorm = 0
+    /// `lm_head.weight`, or `shared` itself when the head is tied.
     var lmHead = 0
 
     init(config c: T5Config, store: ParameterStore) {
@@ -86,8 +88,13 @@ struct T5Layout {
         }
         func feedForward(_ prefix: String) -> FeedForwardParams {
             var f = FeedForwardParams()
-            f.wi0 = store.declare(prefix + ".wi_0.weight", [c.dFF, d])
-            f.wi1 = store.declare(prefix + ".wi_1.weight", [c.dFF, d])
+            switch c.feedForward {
+            case .gatedGELU:
+                f.wi0 = store.declare(prefix + ".wi_0.weight", [c.dFF, d])
+                f.wi1 = store.declare(prefix + ".wi_1.weight", [c.dFF, d])
+            case .relu:
+                f.wi0 = store.declare(prefix + ".wi.weight", [c.dFF, d])
+            }
             f.wo = store.declare(prefix + ".wo.weight", [d, c.dFF])
             return f
         }
@@ -113,6 +120,6 @@ struct T5Layout {
             decoder.append(e)
         }
         decoderFinalNorm = store.declare("decoder.final_layer_norm.weight", [d])
-        lmHead = store.declare("lm_head.weight", [c.vocabSize, d])
+        lmHead = c.tieWordEmbeddings ? shared : store.declare("lm_head.weight", [c.vocabSize, d])
     }
 }

@@ -12,63 +12,85 @@ public enum Safetensors {
 
     /// Writes F32 tensors in the given order.
     public static func write(_ tensors: [(name: String, tensor: Tensor)], to url: URL) throws {
-        var header: [String: Any] = ["__metadata__": ["format": "pt"]]
-        var offset = 0
         for (name, t) in tensors {
             precondition(t.values.count == t.shape.reduce(1, *), "\(name): shape/count mismatch")
-            let bytes = t.values.count * 4
-            header[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+        }
+        try write(tensors.map { (name: $0.name, shape: $0.tensor.shape) }, to: url) { i, handle in
+            try tensors[i].tensor.values.withUnsafeBytes { try handle.write(contentsOf: $0) }
+        }
+    }
+
+    /// Writes F32 tensors straight from float memory (no copy of a large model into one Data).
+    static func write(_ tensors: [(name: String, shape: [Int], values: UnsafePointer<Float>)], to url: URL) throws {
+        try write(tensors.map { (name: $0.name, shape: $0.shape) }, to: url) { i, handle in
+            let t = tensors[i]
+            try handle.write(contentsOf: UnsafeRawBufferPointer(start: t.values, count: t.shape.reduce(1, *) * 4))
+        }
+    }
+
+    private static func write(_ entries: [(name: String, shape: [Int])], to url: URL,
+                              data: (Int, FileHandle) throws -> Void) throws {
+        var header: [String: Any] = ["__metadata__": ["format": "pt"]]
+        var offset = 0
+        for (name, shape) in entries {
+            let bytes = shape.reduce(1, *) * 4
+            header[name] = ["dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
             offset += bytes
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         // Pad the header with spaces so the data starts 8-byte aligned (as the reference writer does).
         while json.count % 8 != 0 { json.append(0x20) }
-        var data = Data(capacity: 8 + json.count + offset)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil),
+              let handle = try? FileHandle(forWritingTo: url)
+        else { throw TrainerError.badFile("\(url.path): cannot create") }
+        defer { try? handle.close() }
         var n = UInt64(json.count).littleEndian
-        withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
-        data.append(json)
-        for (_, t) in tensors {
-            t.values.withUnsafeBufferPointer { data.append(UnsafeBufferPointer(start: UnsafeRawPointer($0.baseAddress!)
-                .assumingMemoryBound(to: UInt8.self), count: t.values.count * 4)) }
-        }
-        try data.write(to: url)
+        try withUnsafeBytes(of: &n) { try handle.write(contentsOf: $0) }
+        try handle.write(contentsOf: json)
+        for i in entries.indices { try data(i, handle) }
     }
 
-    /// Reads every tensor, converting F32/F64/F16/BF16/I64/I32 to Float.
+    /// Reads every tensor as float32 (F32, F16 and BF16 are converted).
     public static func read(_ url: URL) throws -> [String: Tensor] {
-        let data = try Data(contentsOf: url, options: .alwaysMapped)
-        guard data.count >= 8 else { throw TrainerError.badFile("\(url.path): too short") }
-        let n = data.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
-        guard 8 + n <= data.count,
-              let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as? [String: Any]
-        else { throw TrainerError.badFile("\(url.path): bad header") }
-        var out: [String: Tensor] = [:]
-        try data.withUnsafeBytes { raw in
-            let base = raw.baseAddress! + 8 + n
-            for (name, entry) in header where name != "__metadata__" {
-                guard let e = entry as? [String: Any], let dtype = e["dtype"] as? String,
-                      let shape = e["shape"] as? [Int], let offs = e["data_offsets"] as? [Int], offs.count == 2,
-                      8 + n + offs[1] <= raw.count
-                else { throw TrainerError.badFile("\(url.path): bad entry \(name)") }
-                let count = shape.reduce(1, *)
-                let p = base + offs[0]
-                var values = [Float](repeating: 0, count: count)
-                switch dtype {
-                case "F32": for i in 0..<count { values[i] = Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
-                case "F64": for i in 0..<count { values[i] = Float(Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
-                case "BF16": for i in 0..<count { values[i] = Float(bitPattern: UInt32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
-                case "F16":
-                    #if arch(arm64)
-                    for i in 0..<count { values[i] = Float(Float16(bitPattern: UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
-                    #else
-                    throw TrainerError.unsupported("F16 tensors on this platform (\(name))")
-                    #endif
-                case "I64": for i in 0..<count { values[i] = Float(Int64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) }
-                case "I32": for i in 0..<count { values[i] = Float(Int32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
-                default: throw TrainerError.unsupported("dtype \(dtype) (\(name))")
-                }
-                out[name] = Tensor(shape: shape, values: values)
+        try index(MappedFile(url)).mapValues { stored in
+            var values = [Float](repeating: 0, count: stored.count)
+            values.withUnsafeMutableBufferPointer { stored.copy(into: $0.baseAddress!) }
+            return Tensor(shape: stored.shape, values: values)
+        }
+    }
+
+    /// The tensors of a mapped safetensors file, checked against the file's size (a truncated
+    /// download fails here, naming the file and the first tensor past its end).
+    static func index(_ file: MappedFile) throws -> [String: StoredTensor] {
+        let path = file.url.path
+        guard file.count >= 8 else { throw TrainerError.badFile("\(path): \(file.count) bytes, too short for a safetensors file") }
+        let n = Int(clamping: file.load(UInt64.self, at: 0))
+        guard n <= file.count - 8 else {
+            throw TrainerError.badFile("\(path): the header says it is \(n) bytes long but the file has only \(file.count) bytes (truncated, or not safetensors)")
+        }
+        let headerBytes = Data(bytes: file.bytes + 8, count: n)
+        guard let header = (try? JSONSerialization.jsonObject(with: headerBytes)) as? [String: Any] else {
+            throw TrainerError.badFile("\(path): the safetensors header is not a JSON object")
+        }
+        let dataStart = 8 + n, dataBytes = file.count - dataStart
+        var out: [String: StoredTensor] = [:]
+        for (name, entry) in header where name != "__metadata__" {
+            guard let e = entry as? [String: Any], let dtypeName = e["dtype"] as? String,
+                  let shape = e["shape"] as? [Int], shape.allSatisfy({ $0 >= 0 }),
+                  let offs = e["data_offsets"] as? [Int], offs.count == 2, 0 <= offs[0], offs[0] <= offs[1]
+            else { throw TrainerError.badFile("\(path): tensor \(name): malformed header entry") }
+            guard let dtype = StoredDType(rawValue: dtypeName) else {
+                throw TrainerError.unsupported("\(path): tensor \(name) has dtype \(dtypeName) (supported: F32, F16, BF16)")
             }
+            let count = shape.reduce(1, *)
+            guard offs[1] - offs[0] == count * dtype.size else {
+                throw TrainerError.badFile("\(path): tensor \(name): \(offs[1] - offs[0]) bytes for shape \(shape) of \(dtypeName)")
+            }
+            guard offs[1] <= dataBytes else {
+                throw TrainerError.badFile("\(path): tensor \(name) ends at byte \(dataStart + offs[1]) but the file has only \(file.count) bytes (truncated)")
+            }
+            out[name] = StoredTensor(file: file, dtype: dtype, shape: shape,
+                                     strides: StoredTensor.contiguousStrides(shape), offset: dataStart + offs[0])
         }
         return out
     }

@@ -1,10 +1,11 @@
 import Foundation
 
-/// The student: T5 v1.1 (transformers' T5ForConditionalGeneration with gated-gelu and an untied
-/// head), float32, parameters in one flat buffer named like transformers' state dict.
+/// The student: transformers' T5ForConditionalGeneration, as T5 v1.1 / Flan-T5 (gated-gelu, untied
+/// head) or the original T5 (relu, tied head, decoder output scaled by d_model^-0.5), float32,
+/// parameters in one flat buffer named like transformers' state dict.
 ///
 /// Forward and backward over a batch are written out layer by layer below; each layer's math is
-/// in its own file (RMSNorm, Attention, RelativePositionBias, GatedGELU, Embedding, CrossEntropy).
+/// in its own file (RMSNorm, Attention, RelativePositionBias, GatedGELU/DenseReLU, Embedding, CrossEntropy).
 public final class T5Model {
     public let config: T5Config
     let store = ParameterStore()
@@ -25,10 +26,8 @@ public final class T5Model {
     /// d^-½ for k, v, wi and the relative bias, (d·d_kv)^-½ for q, (H·d_kv)^-½ for o,
     /// d_ff^-½ for wo, ones for the norms). The untied head gets d^-½ rather than transformers'
     /// 1.0 so that initial logits have unit scale without the tied-head rescaling.
-    public init(config: T5Config, seed: UInt64 = 0) {
-        self.config = config
-        layout = T5Layout(config: config, store: store)
-        store.allocate()
+    public convenience init(config: T5Config, seed: UInt64 = 0) {
+        self.init(allocating: config)
         var rng = SplitMix64(seed: seed)
         let d = Float(config.dModel)
         for info in store.infos {
@@ -45,6 +44,14 @@ public final class T5Model {
             else { std = 1 / d.squareRoot() }
             for i in 0..<info.count { store.values[info.offset + i] = rng.nextGaussian() * std }
         }
+    }
+
+    /// A model whose parameters are all zero, to be filled from a checkpoint (random
+    /// initialisation of a large model takes longer than reading its weights).
+    init(allocating config: T5Config) {
+        self.config = config
+        layout = T5Layout(config: config, store: store)
+        store.allocate()
     }
 
     /// Number of scalar parameters (shared embedding and head counted once each).
@@ -184,8 +191,9 @@ public final class T5Model {
             dropout(ws.tmp.p, L.drop1, re * d)
             residualAdd(L.mid.p, L.input.p, ws.tmp.p, re * d)
             RMSNorm.forward(out: L.norm2.p, rstd: L.rstd2.p, x: L.mid.p, weight: W + P.feedForwardNorm, rows: re, dim: d, eps: eps)
-            GatedGELU.forward(out: ws.tmp.p, h01: L.h01.p, gated: L.gated.p, x: L.norm2.p, wi: W + P.feedForward.wi0,
-                              wo: W + P.feedForward.wo, rows: re, d: d, dff: ff, dropMask: dropout.freshMask(L.hiddenDrop, re * ff))
+            FeedForward.forward(c.feedForward, out: ws.tmp.p, hidden: L.h01.p, activated: L.gated.p, x: L.norm2.p,
+                                params: P.feedForward, weights: W, rows: re, d: d, dff: ff,
+                                dropMask: dropout.freshMask(L.hiddenDrop, re * ff))
             dropout(ws.tmp.p, L.drop2, re * d)
             residualAdd(next.p, L.mid.p, ws.tmp.p, re * d)
         }
@@ -238,8 +246,9 @@ public final class T5Model {
             residualAdd(L.mid2.p, L.mid1.p, ws.tmp.p, rd * d)
             // feed-forward
             RMSNorm.forward(out: L.norm3.p, rstd: L.rstd3.p, x: L.mid2.p, weight: W + P.feedForwardNorm, rows: rd, dim: d, eps: eps)
-            GatedGELU.forward(out: ws.tmp.p, h01: L.h01.p, gated: L.gated.p, x: L.norm3.p, wi: W + P.feedForward.wi0,
-                              wo: W + P.feedForward.wo, rows: rd, d: d, dff: ff, dropMask: dropout.freshMask(L.hiddenDrop, rd * ff))
+            FeedForward.forward(c.feedForward, out: ws.tmp.p, hidden: L.h01.p, activated: L.gated.p, x: L.norm3.p,
+                                params: P.feedForward, weights: W, rows: rd, d: d, dff: ff,
+                                dropMask: dropout.freshMask(L.hiddenDrop, rd * ff))
             dropout(ws.tmp.p, L.drop3, rd * d)
             residualAdd(next.p, L.mid2.p, ws.tmp.p, rd * d)
         }
@@ -290,10 +299,9 @@ public final class T5Model {
             ws.tmp.p.update(from: ws.dres.p, count: rd * d)
             undrop(ws.tmp.p, L.drop3, rd * d)
             (ws.dnorm.p).update(repeating: 0, count: rd * d)
-            GatedGELU.backward(dx: ws.dnorm.p, dwi: G + P.feedForward.wi0, dwo: G + P.feedForward.wo, dout: ws.tmp.p,
-                               x: L.norm3.p, h01: L.h01.p, gated: L.gated.p, wi: W + P.feedForward.wi0,
-                               wo: W + P.feedForward.wo, dgated: ws.dgated.p, dh01: ws.dh01.p, rows: rd, d: d, dff: ff,
-                               dropMask: usedMask(L.hiddenDrop))
+            FeedForward.backward(c.feedForward, dx: ws.dnorm.p, grads: G, dout: ws.tmp.p, x: L.norm3.p, hidden: L.h01.p,
+                                 activated: L.gated.p, params: P.feedForward, weights: W, dactivated: ws.dgated.p,
+                                 dhidden: ws.dh01.p, rows: rd, d: d, dff: ff, dropMask: usedMask(L.hiddenDrop))
             RMSNorm.backward(dx: ws.dres.p, dweight: G + P.feedForwardNorm, dout: ws.dnorm.p, x: L.mid2.p,
                              rstd: L.rstd3.p, weight: W + P.feedForwardNorm, rows: rd, dim: d)
             // cross-attention
@@ -348,10 +356,9 @@ public final class T5Model {
             ws.tmp.p.update(from: ws.dres.p, count: re * d)
             undrop(ws.tmp.p, L.drop2, re * d)
             ws.dnorm.p.update(repeating: 0, count: re * d)
-            GatedGELU.backward(dx: ws.dnorm.p, dwi: G + P.feedForward.wi0, dwo: G + P.feedForward.wo, dout: ws.tmp.p,
-                               x: L.norm2.p, h01: L.h01.p, gated: L.gated.p, wi: W + P.feedForward.wi0,
-                               wo: W + P.feedForward.wo, dgated: ws.dgated.p, dh01: ws.dh01.p, rows: re, d: d, dff: ff,
-                               dropMask: usedMask(L.hiddenDrop))
+            FeedForward.backward(c.feedForward, dx: ws.dnorm.p, grads: G, dout: ws.tmp.p, x: L.norm2.p, hidden: L.h01.p,
+                                 activated: L.gated.p, params: P.feedForward, weights: W, dactivated: ws.dgated.p,
+                                 dhidden: ws.dh01.p, rows: re, d: d, dff: ff, dropMask: usedMask(L.hiddenDrop))
             RMSNorm.backward(dx: ws.dres.p, dweight: G + P.feedForwardNorm, dout: ws.dnorm.p, x: L.mid.p,
                              rstd: L.rstd2.p, weight: W + P.feedForwardNorm, rows: re, dim: d)
             ws.tmp.p.update(from: ws.dres.p, count: re * d)

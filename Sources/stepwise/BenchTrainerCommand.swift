@@ -14,7 +14,15 @@ struct BenchTrainerCommand: ParsableCommand {
     @Option(help: "Timed training steps.") var steps = 20
     @Option(help: "Untimed warm-up steps.") var warmup = 3
     @Option(help: "Threads (OpenBLAS).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp("A checkpoint's config.json (transformers' T5 keys): benchmark at its shapes and architecture.",
+                               discussion: "Replaces --d-model, --d-kv, --heads, --layers, --d-ff and --vocab; weights are not read."))
+    var config: String?
+    @Option(help: ArgumentHelp("A checkpoint folder (transformers' layout): start from its weights and architecture.",
+                               discussion: "Reports the load time; with --load-only, stops there."))
+    var weights: String?
+    @Flag(name: .customLong("load-only"), help: "With --weights: only time loading the checkpoint.") var loadOnly = false
     @Option(name: .customLong("d-model")) var dModel = 256
+    @Option(name: .customLong("d-kv"), help: "Width of one head (default d-model / heads).") var dKv: Int?
     @Option var heads = 4
     @Option(help: "Encoder layers = decoder layers.") var layers = 3
     @Option(name: .customLong("d-ff")) var dFF = 1024
@@ -34,11 +42,26 @@ struct BenchTrainerCommand: ParsableCommand {
 
     func run() throws {
         setThreads(threads)
-        let sgemmPeak = measureSgemmGFLOPS(m: 2048, n: 256, k: 256, threads: threads)
 
-        let config = T5Config(dModel: dModel, dKv: dModel / heads, dFF: dFF, numLayers: layers, numDecoderLayers: layers,
-                              numHeads: heads, vocabSize: vocab, dropoutRate: 0.1)
-        let model = T5Model(config: config, seed: 0)
+        var loadSeconds: Double?
+        let model: T5Model
+        if let weights {
+            let l0 = Date()
+            model = try T5Model(checkpoint: T5Checkpoint.open(folder: URL(fileURLWithPath: weights)))
+            loadSeconds = Date().timeIntervalSince(l0)
+            if loadOnly {
+                let result: [String: Any] = ["checkpoint": weights, "params": model.parameterCount, "load_seconds": loadSeconds!]
+                print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+                return
+            }
+        } else {
+            let config = try config.map { try T5Config.read(from: URL(fileURLWithPath: $0)) }
+                ?? T5Config(dModel: dModel, dKv: dKv ?? dModel / heads, dFF: dFF, numLayers: layers, numDecoderLayers: layers,
+                            numHeads: heads, vocabSize: vocab, dropoutRate: 0.1)
+            model = T5Model(config: config, seed: 0)
+        }
+        let config = model.config, vocab = config.vocabSize
+        let sgemmPeak = measureSgemmGFLOPS(m: 2048, n: 256, k: 256, threads: threads)
         var rng = SplitMix64(seed: 0)
         func tokens(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(2 + Int(rng.next() % UInt64(vocab - 2))) } }
         // Enough distinct pairs that batches differ from step to step.
@@ -107,12 +130,16 @@ struct BenchTrainerCommand: ParsableCommand {
             "matmul_time_fraction": matmulSeconds / Double(parallel) / trainSeconds,
             "micro_batches": microBatches, "parallel_decode_batches": !sequentialDecode,
             "sgemm_peak_gflops": sgemmPeak,
+            "load_seconds": loadSeconds as Any? ?? NSNull(),
             "sgemm_peak_shape": "2048x256 · 256x256, best of 8 windows of 0.15 s, OpenBLAS with all the threads",
             "decode_examples_per_s": Double(decodeExamples) / decodeSeconds,
             "decode_warmup": "one greedy call on 2 batches (same length) before timing",
             "decode_tokens_generated": outputs.reduce(0) { $0 + $1.count },
             "final_losses": lastLoss.map { Double($0) },
-            "config": ["d_model": dModel, "heads": heads, "layers": layers, "d_ff": dFF, "vocab": vocab, "batch": batch,
+            "config": ["d_model": config.dModel, "d_kv": config.dKv, "heads": config.numHeads, "layers": config.numLayers,
+                       "decoder_layers": config.numDecoderLayers, "d_ff": config.dFF, "vocab": vocab,
+                       "feed_forward_proj": config.feedForward.rawValue, "tied_head": config.tieWordEmbeddings,
+                       "dropout": Double(config.dropoutRate), "config_file": weights.map { $0 + "/config.json" } ?? self.config ?? "", "batch": batch,
                        "in_len": inLen, "label_len": labelLen, "rationale_len": rationaleLen, "decode_len": decodeLen],
         ]
         let data = try JSONSerialization.data(withJSONObject: result, options: json ? [.sortedKeys] : [.sortedKeys, .prettyPrinted])

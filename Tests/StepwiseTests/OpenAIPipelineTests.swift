@@ -42,19 +42,26 @@ final class OpenAIPipelineTests: XCTestCase {
             """)
     }
 
-    func requests() -> Int {
-        final class Box: @unchecked Sendable { var n = -1 }
+    /// The fake server's own counters (GET /stats).
+    func stats() -> [String: Any] {
+        final class Box: @unchecked Sendable { var stats: [String: Any] = [:] }
         let done = DispatchSemaphore(value: 0), box = Box()
         URLSession.shared.dataTask(with: URL(string: "http://127.0.0.1:\(server.port)/stats")!) { data, _, _ in
-            if let data, let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any] { box.n = o["requests"] as? Int ?? -1 }
+            if let data, let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any] { box.stats = o }
             done.signal()
         }.resume()
         done.wait()
-        return box.n
+        return box.stats
     }
 
+    func requests() -> Int { stats()["requests"] as? Int ?? -1 }
+
+    /// Measured against the server's own counts: a response the server delivered is paid for
+    /// again only if it had not been committed when the process died — at most one per request
+    /// in flight (`concurrency`), those whose commit had not finished (see `StoreTeacherCache`).
     func testAnnotationResumesAfterKillAndNeverResendsACompletedRequest() throws {
-        let spec = try spec(concurrency: 2)
+        let concurrency = 2
+        let spec = try spec(concurrency: concurrency)
         let env = ["STEPWISE_TEST_KEY": key]
         let child = try CLI.start(["run", spec], cwd: project.root, env: env)
         waitUntil(seconds: 30) { requests() >= 12 }
@@ -62,13 +69,20 @@ final class OpenAIPipelineTests: XCTestCase {
         child.waitUntilExit()
 
         let cachedAtKill = try Store(url: project.storeURL).teacherRequestCount()
-        let sentAtKill = requests()
+        let atKill = stats()
+        let sentAtKill = atKill["requests"] as! Int
+        let answeredAtKill = atKill["answered"] as! Int
         XCTAssertGreaterThanOrEqual(cachedAtKill, 8)
         XCTAssertLessThan(cachedAtKill, 40, "killed mid-annotation")
+        let lost = answeredAtKill - cachedAtKill
+        XCTAssertGreaterThanOrEqual(lost, 0, "every committed response was answered by the server")
+        XCTAssertLessThanOrEqual(lost, concurrency, "answered but not committed: at most the requests in flight")
 
         let resumed = try CLI.run(["run", spec], cwd: project.root, env: env)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        XCTAssertEqual(requests() - sentAtKill, 40 - cachedAtKill, "only the requests not completed before the kill are sent")
+        let after = stats()
+        XCTAssertEqual(after["requests"] as! Int - sentAtKill, 40 - cachedAtKill, "only the requests not committed before the kill are sent")
+        XCTAssertEqual(after["answered_again"] as? Int, lost, "paid for twice: exactly the answered-but-uncommitted responses")
         XCTAssertEqual(try Store(url: project.storeURL).teacherRequestCount(), 40)
 
         // Annotating again from scratch (stage artifacts dropped) sends nothing: the cache is per request.
@@ -90,10 +104,10 @@ final class OpenAIPipelineTests: XCTestCase {
             guard let bytes = FileManager.default.contents(atPath: path) else { continue }
             XCTAssertNil(bytes.range(of: Data(key.utf8)), "API key found in \(path)")
         }
-        let results = try FileManager.default.contentsOfDirectory(atPath: project.root.appendingPathComponent("Results/http").path)
-        for f in results {
-            let text = try String(contentsOf: project.root.appendingPathComponent("Results/http/\(f)"), encoding: .utf8)
-            XCTAssertFalse(text.contains(key))
+        let results = project.root.appendingPathComponent("Results/http")
+        for case let f as URL in FileManager.default.enumerator(at: results, includingPropertiesForKeys: nil)! {
+            guard let bytes = FileManager.default.contents(atPath: f.path) else { continue }   // a folder
+            XCTAssertNil(bytes.range(of: Data(key.utf8)), "API key found in \(f.path)")
         }
     }
 

@@ -4,78 +4,6 @@ import FoundationNetworking
 #endif
 @testable import Stepwise
 
-/// Runs Fixtures/fake_openai_server.py (started here, stopped in tearDown) on 127.0.0.1.
-final class FakeOpenAIServer {
-    let process = Process()
-    let port: Int
-
-    init(arguments: [String] = []) throws {
-        let script = TestFixtures.path("fake_openai_server.py")
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var buffer = Data()
-        while !buffer.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
-        }
-        let line = String(decoding: buffer, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard line.hasPrefix("PORT "), let p = Int(line.dropFirst(5)) else {
-            process.terminate()
-            throw XCTSkip("fake OpenAI server did not start (python3 missing?): \(line)")
-        }
-        port = p
-    }
-
-    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
-
-    /// SIGTERM, then SIGKILL if the server is still there after two seconds; never blocks for long.
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(2)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-
-    func stats() async throws -> [String: Any] {
-        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/stats")!)
-        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
-    }
-
-    func requests() async throws -> Int { try await stats()["requests"] as! Int }
-}
-
-final class ProgressCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _calls: [[Int]] = []
-    func record(_ done: Int, _ total: Int) { lock.lock(); _calls.append([done, total]); lock.unlock() }
-    var calls: [[Int]] { lock.lock(); defer { lock.unlock() }; return _calls }
-}
-
-/// Test cases that start fake servers; every server a test started is stopped after it.
-class FakeServerTestCase: XCTestCase {
-    var servers: [FakeOpenAIServer] = []
-
-    override func tearDown() {
-        for s in servers { s.stop() }
-        servers = []
-    }
-
-    func server(_ args: [String] = []) throws -> FakeOpenAIServer {
-        let s = try FakeOpenAIServer(arguments: args)
-        servers.append(s)
-        return s
-    }
-}
-
 final class TeacherOpenAITests: FakeServerTestCase {
 
     func config(_ s: FakeOpenAIServer, api: OpenAITeacherConfig.API = .chat, concurrency: Int = 6,
@@ -91,17 +19,37 @@ final class TeacherOpenAITests: FakeServerTestCase {
         return "( \(n) + 1 )"
     }
 
+    /// Every fault the fake server makes, through each way of reaching it (see `Route`): plain
+    /// keep-alive HTTP/1.1, chunked, close-delimited and `Connection: close` bodies, HTTPS with a
+    /// self-signed certificate trusted explicitly, and a CONNECT proxy for http:// and https://.
     func testFaultsAreRetriedAndSecondPassIsServedFromCache() async throws {
-        try await faultsAreRetriedAndSecondPassIsServedFromCache(transport: nil)
+        for route in Route.allCases {
+            try await faultsAreRetriedAndSecondPassIsServedFromCache(route)
+        }
     }
 
-    /// The same exchanges through URLSession, which `https://` base URLs use.
-    func testFaultsAreRetriedThroughURLSession() async throws {
-        try await faultsAreRetriedAndSecondPassIsServedFromCache(transport: { URLSessionTransport(maxConnections: $0.concurrency, timeout: $0.timeout) })
+    /// How the teacher reaches the fake server in the conformance runs.
+    enum Route: CaseIterable {
+        // The TLS routes last: without Python's `cryptography` they are skipped, after the others ran.
+        case plain, chunked, closeDelimited, connectionClose, proxy, tls, tlsThroughProxy
+
+        var serverArguments: [String] {
+            switch self {
+            case .chunked: return ["--chunked"]
+            case .closeDelimited: return ["--close-delimited"]
+            case .connectionClose: return ["--close"]
+            default: return []
+            }
+        }
+        var tls: Bool { self == .tls || self == .tlsThroughProxy }
+        var proxied: Bool { self == .proxy || self == .tlsThroughProxy }
     }
 
-    func faultsAreRetriedAndSecondPassIsServedFromCache(transport: ((OpenAITeacherConfig) -> HTTPTransport)?) async throws {
-        let s = try server(["--hang-seconds", "3"])
+    func faultsAreRetriedAndSecondPassIsServedFromCache(_ route: Route) async throws {
+        let s = try server(["--hang-seconds", "3"] + route.serverArguments, tls: route.tls)
+        var environment = s.trustEnvironment
+        let forwarder = route.proxied ? try proxy() : nil
+        if let forwarder { environment[route.tls ? "HTTPS_PROXY" : "http_proxy"] = forwarder.url }
         let markers = ["", "", "[[429x1]]", "[[500x2]]", "[[badjsonx1]]", "[[dropx1]]", "[[hangx1]]", "", "[[500x1]] [[429x2]]", "é 🍎"]
         let examples = (0..<30).map { i in
             Example(id: "train-\(i)", input: "Problem \(i) \(markers[i % markers.count])", label: "( 1 + 1 )")
@@ -111,21 +59,20 @@ final class TeacherOpenAITests: FakeServerTestCase {
         let counter = ProgressCounter()
         let c = config(s)
         let teacher = try OpenAITeacher(config: c, prompt: template, task: .svamp, parseMode: .paper, cache: cache,
-                                        environment: [:], progress: { done, total in counter.record(done, total) },
-                                        transport: transport?(c))
+                                        environment: environment, progress: { done, total in counter.record(done, total) })
         let start = Date()
         let annotations = try await teacher.annotate(examples)
         let elapsed = Date().timeIntervalSince(start)
         XCTAssertEqual(annotations.map(\.id), examples.map(\.id))
         for (e, a) in zip(examples, annotations) {
-            XCTAssertTrue(a.parsed, a.raw)
-            XCTAssertEqual(a.label, expectedLabel(template.render(input: e.input)), a.raw)
+            XCTAssertTrue(a.parsed, "\(route): \(a.raw)")
+            XCTAssertEqual(a.label, expectedLabel(template.render(input: e.input)), "\(route): \(a.raw)")
         }
         let stats = try await s.stats()
         let faults = stats["faults"] as! [String: Int]
         let faultCount = faults.values.reduce(0, +)
         // 3 × (429 + 500×2 + badjson + drop + hang + 500 then 429) = 3 × 8 = 24 faulty attempts.
-        XCTAssertEqual(faultCount, 24, "\(faults)")
+        XCTAssertEqual(faultCount, 24, "\(route): \(faults)")
         XCTAssertEqual(stats["requests"] as? Int, 30 + faultCount)
         let usage = teacher.usage
         XCTAssertEqual(usage.httpRequests, 30 + faultCount)
@@ -137,9 +84,13 @@ final class TeacherOpenAITests: FakeServerTestCase {
         XCTAssertEqual(cache.count, 30)
         XCTAssertLessThan(elapsed, 20)
         XCTAssertEqual(counter.calls, (1...30).map { [$0, 30] })
+        if let forwarder {
+            let tunnels = try await forwarder.tunnels()
+            XCTAssertGreaterThanOrEqual(tunnels, 1, "\(route): the requests went through the proxy")
+        }
 
         // Second pass, new teacher, same cache: no request reaches the server.
-        let again: Teacher = try OpenAITeacher(config: config(s), prompt: template, task: .svamp, cache: cache)
+        let again: Teacher = try OpenAITeacher(config: config(s), prompt: template, task: .svamp, cache: cache, environment: environment)
         let replayed = try await again.annotate(examples, in: DatasetSplits(train: examples, valid: [], test: []))
         XCTAssertEqual(replayed, annotations)
         let requestsAfter = try await s.requests()
@@ -240,9 +191,9 @@ final class TeacherOpenAITests: FakeServerTestCase {
         XCTAssertEqual(Set(keys + [ka]).count, 6)
         let other = try OpenAITeacher(config: a, prompt: t, task: .svamp, cache: nil).cacheKey(prompt: "p2")
         XCTAssertNotEqual(ka, other)
-        XCTAssertEqual(OpenAITeacher.retryAfterSeconds("3"), 3)
-        XCTAssertNil(OpenAITeacher.retryAfterSeconds("soon"))
-        XCTAssertEqual(OpenAITeacher.retryAfterSeconds("Wed, 21 Oct 2015 07:28:00 GMT"), 0)
+        XCTAssertEqual(RetryPolicy.retryAfterSeconds("3"), 3)
+        XCTAssertNil(RetryPolicy.retryAfterSeconds("soon"))
+        XCTAssertEqual(RetryPolicy.retryAfterSeconds("Wed, 21 Oct 2015 07:28:00 GMT"), 0)
     }
 
     func testCacheKeyIsWhatJSONEncoderWrites() throws {
@@ -302,5 +253,53 @@ final class TeacherOpenAITests: FakeServerTestCase {
         XCTAssertEqual(cache.count, 150)
         let empty = try await teacher.complete([])
         XCTAssertEqual(empty, [])
+    }
+
+    /// A response counts as answered only once committed: when `store` returns, another
+    /// connection to the store already sees the row (a deferred commit would fail this).
+    func testStoreCacheCommitsBeforeStoreReturns() async throws {
+        let project = try TempProject()
+        defer { project.remove() }
+        let store = try Store(url: project.storeURL)
+        let cache = StoreTeacherCache(store: store, model: "m", api: "chat")
+        let reader = try Store(url: project.storeURL)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<20 {
+                group.addTask {
+                    try await cache.store(CachedTeacherResponse(text: "answer \(i)"), forKey: "key \(i)")
+                    XCTAssertEqual(try reader.teacherResponse(key: Hashing.sha256Hex("key \(i)"))?.request, "key \(i)")
+                }
+            }
+            try await group.waitForAll()
+        }
+        XCTAssertEqual(try reader.teacherRequestCount(), 20)
+    }
+
+    /// Keys computed by main's code before the transport changed (a `stepwise run` against the
+    /// fake server; the store's `key` and `request` columns): the cache of existing stores must
+    /// keep answering, so the key text and its hash are pinned byte for byte.
+    func testCacheKeysArePinned() throws {
+        let chat = OpenAITeacherConfig(baseURL: "http://127.0.0.1:1/v1", model: "gpt-x")
+        let completions = OpenAITeacherConfig(baseURL: "http://127.0.0.1:1/v1", model: #"m/"odd""#, api: .completions,
+                                              temperature: 0.7, maxTokens: 17, stop: ["\n\nQ:", #""x""#])
+        let pinned: [(hash: String, request: String)] = [
+            ("7fe8d5fc8d9261202f92f58c4f507aec3b39da8e9065e26e1461f19d5b27a9f9",
+             #"{"api":"chat","max_tokens":256,"model":"gpt-x","prompt":"Q: é 🍎 \"quoted\" \\ back/slash\t64 stickers were shared equally by 8 children at the school. Zoe was one of the children. Later Zoe lost 3 of the stickers. How many stickers does Zoe have?\nA:","stop":[],"temperature":0,"v":1}"#),
+            ("9f13887acba75b4dc1ed74b5a4b6a5997e8cce9d522722a7e8fc0d2e74474eb8",
+             #"{"api":"chat","max_tokens":256,"model":"gpt-x","prompt":"Q: é 🍎 \"quoted\" \\ back/slash\tLuke got 6 apples at the orchard and found 8 more at home. How many apples does Luke have?\nA:","stop":[],"temperature":0,"v":1}"#),
+            ("5a53cdbb2b7a20beeabb3c579cc0ed5076494d13fceb14aaeaf4688543c89377",
+             #"{"api":"completions","max_tokens":17,"model":"m/\"odd\"","prompt":"Luke got 6 apples at the orchard and found 8 more at home. How many apples does Luke have?","stop":["\n\nQ:","\"x\""],"temperature":0.7,"v":1}"#),
+            ("7bd165893a145bc61bc2f3e04ea1aa185ea6445040162c4acd03d7665fcecdd8",
+             #"{"api":"completions","max_tokens":17,"model":"m/\"odd\"","prompt":"Sara has 2 plums at home. Mia collected 8 apples every day for 10 days. Then Mia gave 42 apples to Hana. How many apples does Mia have in all?","stop":["\n\nQ:","\"x\""],"temperature":0.7,"v":1}"#),
+        ]
+        for (i, p) in pinned.enumerated() {
+            let fields = try JSONSerialization.jsonObject(with: Data(p.request.utf8)) as! [String: Any]
+            let prompt = fields["prompt"] as! String
+            let teacher = try OpenAITeacher(config: i < 2 ? chat : completions, prompt: PromptTemplate(text: "{input}"),
+                                            task: .svamp, cache: nil)
+            XCTAssertEqual(teacher.cacheKey(prompt: prompt), p.request)
+            XCTAssertEqual(teacher.encodedCacheKey(prompt: prompt), p.request)
+            XCTAssertEqual(Hashing.sha256Hex(teacher.cacheKey(prompt: prompt)), p.hash)
+        }
     }
 }

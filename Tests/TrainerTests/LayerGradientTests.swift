@@ -22,25 +22,41 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertLessThan(directionalGradientError(param: w.p, count: w.count, analytic: dw.array, loss: loss), tolerance)
     }
 
-    func testGatedGELU() {
-        var rng = SplitMix64(seed: 2)
-        let rows = 6, d = 12, ff = 20
-        let x = randomBuffer(rows * d, &rng), wi = randomBuffer(2 * ff * d, &rng, scale: 0.3)
-        let wo = randomBuffer(d * ff, &rng, scale: 0.3), r = randomBuffer(rows * d, &rng)
-        let out = FloatBuffer(rows * d), h01 = FloatBuffer(rows * 2 * ff), gated = FloatBuffer(rows * ff)
+    func testGatedGELU() { checkFeedForward(.gatedGELU, seed: 2) }
+    func testDenseReLU() { checkFeedForward(.relu, seed: 5) }
+
+    /// One feed-forward block (products, activation, dropout) against finite differences. The
+    /// weights sit in one buffer at `FeedForwardParams` offsets, as in the model.
+    func checkFeedForward(_ kind: FeedForwardKind, seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let rows = 6, d = 12, ff = 20, width = FeedForward.hiddenWidth(kind, dff: ff)
+        let P = FeedForwardParams(wi0: 0, wi1: kind == .gatedGELU ? ff * d : nil, wo: width * d)
+        let x = randomBuffer(rows * d, &rng), w = randomBuffer(width * d + d * ff, &rng, scale: 0.3)
+        let r = randomBuffer(rows * d, &rng), mask = FloatBuffer(rows * ff)
+        for i in 0..<mask.count { mask[i] = i % 5 == 0 ? 0 : 1.25 }
+        let out = FloatBuffer(rows * d), hidden = FloatBuffer(rows * width), activated = FloatBuffer(rows * ff)
         func loss() -> Double {
-            GatedGELU.forward(out: out.p, h01: h01.p, gated: gated.p, x: x.p, wi: wi.p, wo: wo.p, rows: rows, d: d, dff: ff)
+            FeedForward.forward(kind, out: out.p, hidden: hidden.p, activated: activated.p, x: x.p, params: P, weights: w.p,
+                                rows: rows, d: d, dff: ff, dropMask: mask.p)
             return probe(out, r)
         }
         _ = loss()
-        let dx = FloatBuffer(rows * d), dwi = FloatBuffer(wi.count), dwo = FloatBuffer(wo.count)
-        let dgated = FloatBuffer(rows * ff), dh01 = FloatBuffer(rows * 2 * ff)
-        GatedGELU.backward(dx: dx.p, dwi: dwi.p, dwo: dwo.p, dout: r.p, x: x.p, h01: h01.p, gated: gated.p, wi: wi.p, wo: wo.p,
-                           dgated: dgated.p, dh01: dh01.p, rows: rows, d: d, dff: ff)
-        withExtendedLifetime((dgated, dh01)) {}
-        XCTAssertLessThan(directionalGradientError(param: x.p, count: x.count, analytic: dx.array, loss: loss), tolerance)
-        XCTAssertLessThan(directionalGradientError(param: wi.p, count: wi.count, analytic: dwi.array, loss: loss), tolerance)
-        XCTAssertLessThan(directionalGradientError(param: wo.p, count: wo.count, analytic: dwo.array, loss: loss), tolerance)
+        if kind == .relu {
+            XCTAssertTrue(hidden.array.contains { $0 < 0 } && hidden.array.contains { $0 > 0 }, "both sides of the kink")
+        }
+        let dx = FloatBuffer(rows * d), dw = FloatBuffer(w.count)
+        let dactivated = FloatBuffer(rows * ff), dhidden = FloatBuffer(rows * width)
+        FeedForward.backward(kind, dx: dx.p, grads: dw.p, dout: r.p, x: x.p, hidden: hidden.p, activated: activated.p,
+                             params: P, weights: w.p, dactivated: dactivated.p, dhidden: dhidden.p, rows: rows, d: d, dff: ff,
+                             dropMask: mask.p)
+        withExtendedLifetime((dactivated, dhidden)) {}
+        // ReLU: small steps, since a finite difference across the kink is not its derivative.
+        let eps: Float = kind == .relu ? 1e-3 : 1e-2
+        XCTAssertLessThan(directionalGradientError(param: x.p, count: x.count, analytic: dx.array, eps: eps, loss: loss), tolerance)
+        XCTAssertLessThan(directionalGradientError(param: w.p, count: width * d, analytic: Array(dw.array[0..<(width * d)]),
+                                                   eps: eps, loss: loss), tolerance)
+        XCTAssertLessThan(directionalGradientError(param: w.p + P.wo, count: d * ff, analytic: Array(dw.array[P.wo...]),
+                                                   eps: eps, loss: loss), tolerance)
     }
 
     /// Attention core with position bias, key padding mask and (optionally) causal masking.

@@ -18,9 +18,19 @@ final class TrainingTests: XCTestCase {
         return (xs, ys)
     }
 
-    func testTinyModelOverfits32Pairs() {
+    static var tinyOriginal: T5Config {
+        var c = tiny
+        c.feedForward = .relu; c.tieWordEmbeddings = true; c.scaleDecoderOutputs = true
+        return c
+    }
+
+    func testTinyModelOverfits32Pairs() { overfit(Self.tiny) }
+    /// The original T5 (relu, tied and rescaled head) trains too.
+    func testTinyOriginalT5Overfits32Pairs() { overfit(Self.tinyOriginal) }
+
+    func overfit(_ config: T5Config) {
         let (xs, ys) = Self.reversalPairs()
-        let model = T5Model(config: Self.tiny, seed: 1)
+        let model = T5Model(config: config, seed: 1)
         var options = TrainOptions()
         options.steps = 400; options.batchSize = 32; options.learningRate = 3e-3; options.warmupSteps = 20
         options.schedule = .constant; options.weightDecay = 0; options.threads = 1; options.seed = 5
@@ -64,17 +74,21 @@ final class TrainingTests: XCTestCase {
 
     /// Cutting a batch into micro-batches computes the same loss and gradients as one pass (up
     /// to float rounding: the micro-batches' gradients are summed separately).
-    func testMicroBatchedStepMatchesOnePass() {
+    func testMicroBatchedStepMatchesOnePass() { checkMicroBatchedStep(Self.tiny, gradient: "encoder.block.0.layer.0.SelfAttention.q.weight") }
+    /// With a tied head, every micro-batch's head gradient lands in the shared embedding's.
+    func testMicroBatchedStepMatchesOnePassTiedHead() { checkMicroBatchedStep(Self.tinyOriginal, gradient: "shared.weight") }
+
+    func checkMicroBatchedStep(_ config: T5Config, gradient: String) {
         let (xs, ys) = Self.reversalPairs(count: 16)
         func firstStep(microBatches: Int) -> (loss: [Float], grad: [Float]) {
-            let model = T5Model(config: Self.tiny, seed: 3)
+            let model = T5Model(config: config, seed: 3)
             var options = TrainOptions()
             options.steps = 1; options.batchSize = 16; options.threads = 2; options.clipNorm = nil
             options.microBatches = microBatches
             let trainer = Trainer(model: model, options: options)
             let p = trainer.trainStep(streams: [TrainingStream(inputs: xs, targets: ys, weight: 0.5),
                                                 TrainingStream(inputs: ys, targets: xs, weight: 1)])
-            return (p.lossPerStream, model.gradient(named: "encoder.block.0.layer.0.SelfAttention.q.weight")!)
+            return (p.lossPerStream, model.gradient(named: gradient)!)
         }
         let one = firstStep(microBatches: 1), three = firstStep(microBatches: 3)
         setThreads(1)

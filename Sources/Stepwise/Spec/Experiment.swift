@@ -88,6 +88,9 @@ public struct TeacherSpec: Codable, Hashable, Sendable {
     public var prompt: String?
     /// Which of the paper's answer rules parse the completions (default: by dataset kind).
     public var parseAs: String?
+    /// Ask the server for token log-probabilities (nil: not asked; stage keys stay as they were).
+    public var logprobs: Bool?
+    public var topLogprobs: Int?
 
     /// The fields that change what the teacher says. Where the server lives, how many requests
     /// are in flight, timeouts and the key's variable name do not: moving the server keeps the cache.

@@ -7,8 +7,11 @@ enum TeacherSection {
         .synthetic: ["error_rate", "seed"],
         .replay: ["path", "parse"],
         .openai: ["base_url", "model", "api", "api_key_env", "temperature", "max_tokens", "stop", "concurrency",
-                  "timeout", "max_retries", "prompt", "parse", "parse_as"],
+                  "timeout", "max_retries", "prompt", "parse", "parse_as", "logprobs", "top_logprobs"],
     ]
+
+    /// The most alternatives per token the OpenAI API returns (`top_logprobs`).
+    static let maxTopLogprobs = 20
 
     static func read(_ node: Node, reader: SpecReader, root: URL) -> TeacherSpec? {
         let allKeys = ["kind"] + Set(keysByKind.values.flatMap { $0 }).sorted()
@@ -48,6 +51,17 @@ enum TeacherSection {
             t.maxRetries = f.int("max_retries", min: 0) ?? 6
             t.parse = f.oneOf("parse", ["paper", "forgiving"]) ?? "paper"
             t.parseAs = f.oneOf("parse_as", ["svamp", "cqa", "esnli", "anli"])
+            // Stored as given (nil when left out), so that a spec without them keeps its stage keys.
+            t.logprobs = f.bool("logprobs") == true ? true : nil
+            t.topLogprobs = f.int("top_logprobs", min: 0)
+            if let k = t.topLogprobs {
+                if k > maxTopLogprobs {
+                    reader.fail(f.value("top_logprobs"), f.path("top_logprobs"),
+                                "expected at most \(maxTopLogprobs) alternatives per token (the OpenAI API's limit), found \(k)")
+                } else if t.logprobs != true {
+                    reader.fail(f.value("top_logprobs"), f.path("top_logprobs"), "top_logprobs needs `logprobs: true` beside it")
+                }
+            }
             t.prompt = f.string("prompt", required: true, what: "a few-shot prompt file with an {input} placeholder")
             if let p = t.prompt {
                 DatasetSection.checkExists(DatasetSection.resolve(p, root), node: f.value("prompt"), path: f.path("prompt"),

@@ -74,23 +74,22 @@ public enum AnnotateStage: StageDefinition {
                                              api: OpenAITeacherConfig.API(rawValue: t.api ?? "chat") ?? .chat,
                                              apiKeyEnv: settings.apiKeyEnv, temperature: t.temperature ?? 0, maxTokens: t.maxTokens ?? 256,
                                              stop: t.stop, concurrency: settings.concurrency ?? 16, timeout: settings.timeout ?? 120,
-                                             maxRetries: settings.maxRetries ?? 6)
+                                             maxRetries: settings.maxRetries ?? 6, logprobs: t.logprobs ?? false,
+                                             topLogprobs: t.topLogprobs)
             let promptFile = URL(fileURLWithPath: settings.promptFile ?? "")
             try FileContent.verify([promptFile], hash: p.prompt, stage: "annotate")
             let prompt = try PromptTemplate(contentsOfFile: promptFile.path)
             guard let makeCache = inputs.teacherCache else {
                 throw StepwiseError("annotate with an OpenAI-compatible teacher runs where the store is (its request cache)")
             }
+            // Each response is committed before it counts as answered, also when the annotation fails part-way.
             let cache = try makeCache(config.model, config.api.rawValue)
-            // Whatever completed is committed, also when the annotation fails part-way.
-            defer { try? cache.flush() }
             let status = inputs.status
             let teacher = try OpenAITeacher(config: config, prompt: prompt, task: parseTask(p.dataset, override: t.parseAs),
                                             parseMode: ParseMode(rawValue: t.parse ?? "paper") ?? .paper,
                                             cache: cache,
                                             progress: { done, total in status("\(done)/\(total) requests") })
             annotations = try blocking { try await teacher.annotate(examples) }
-            try cache.flush()
             usage = teacher.usage
         }
         try output.write(summarize(split: p.split, examples: examples, annotations: annotations, metric: p.metric,

@@ -7,9 +7,9 @@ struct HTTPRequest: Sendable {
     /// Header names as written; `Host` and `Content-Length` are added by the transport.
     var headers: [(name: String, value: String)] = []
     var body: Data
-    /// Seconds for the whole exchange (connecting, sending, waiting, reading); past it the
-    /// request fails with `HTTPTransportError.timedOut`. The socket transport starts the clock
-    /// when the request gets a connection, not while it waits for one.
+    /// Seconds until the response head must have arrived (waiting for a connection, connecting,
+    /// sending, the server's work); past it the request fails with `HTTPTransportError.timedOut`.
+    /// The body may then be silent for at most this long between bytes.
     var timeout: Double
 }
 
@@ -39,7 +39,7 @@ enum HTTPTransportError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The connection was closed or reset before a complete response arrived.
     case connectionLost
     case cannotConnect(String)
-    /// Bytes arrived that are not an HTTP/1.x response.
+    /// Bytes arrived that are not an HTTP response.
     case malformedResponse(String)
     case cancelled
     case failed(String, retryable: Bool)
@@ -64,31 +64,11 @@ enum HTTPTransportError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 }
 
-/// Sends requests to one server and hands back whole responses. Two implementations:
-/// `SocketHTTPTransport` (plain `http://` on Linux: our own keep-alive HTTP/1.1 client, because
-/// URLSession over libcurl cost the client about half a millisecond of CPU per request, which
-/// capped a 2-core machine well below the rate a local inference server can answer at) and
-/// `URLSessionTransport` (everything else, notably `https://`, which needs TLS).
+/// Sends requests to one server and hands back whole responses. The product's implementation is
+/// `AsyncHTTPTransport` (AsyncHTTPClient on SwiftNIO: `http://` and `https://`, proxies, HTTP/2);
+/// tests may put another behind the teacher.
 protocol HTTPTransport: AnyObject, Sendable {
     func send(_ request: HTTPRequest) async throws -> HTTPResponse
     /// Fails what is in flight with `cancelled` and releases connections; later sends fail.
     func shutdown()
-    /// How many requests a caller should keep handed over at once to keep `connections` busy.
-    func requestsInHand(connections: Int) -> Int
-}
-
-extension HTTPTransport {
-    func requestsInHand(connections: Int) -> Int { connections }
-}
-
-enum HTTPTransports {
-    /// The transport for requests to `url`'s server, with at most `maxConnections` open at once.
-    static func make(for url: URL, maxConnections: Int, timeout: Double) -> HTTPTransport {
-        #if canImport(Glibc)
-        if url.scheme?.lowercased() == "http", let host = url.host, !host.isEmpty {
-            return SocketHTTPTransport(host: host, port: url.port ?? 80, maxConnections: maxConnections)
-        }
-        #endif
-        return URLSessionTransport(maxConnections: maxConnections, timeout: timeout)
-    }
 }

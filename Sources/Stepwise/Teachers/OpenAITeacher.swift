@@ -8,14 +8,18 @@ public struct CachedTeacherResponse: Codable, Hashable, Sendable {
     public var finishReason: String?
     /// The model name the server reported.
     public var model: String?
+    /// Per generated token, when the teacher asks for log-probabilities (`logprobs: true`);
+    /// nil otherwise, and then absent from the cached JSON, as in rows cached before it existed.
+    public var logprobs: [TokenLogprob]?
 
     public init(text: String, promptTokens: Int? = nil, completionTokens: Int? = nil,
-                finishReason: String? = nil, model: String? = nil) {
+                finishReason: String? = nil, model: String? = nil, logprobs: [TokenLogprob]? = nil) {
         self.text = text
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.finishReason = finishReason
         self.model = model
+        self.logprobs = logprobs
     }
 }
 
@@ -28,7 +32,9 @@ public protocol TeacherRequestCache: Sendable {
     /// The cached responses among `keys`, by key. One call per batch, so that a store can look
     /// them all up at once instead of once per request.
     func cachedResponses(forKeys keys: [String]) throws -> [String: CachedTeacherResponse]
-    func store(_ response: CachedTeacherResponse, forKey key: String) throws
+    /// Returns once the response is kept for good (committed, for a store): the teacher counts a
+    /// response as done only then, so a process killed afterwards never asks for it again.
+    func store(_ response: CachedTeacherResponse, forKey key: String) async throws
 }
 
 extension TeacherRequestCache {
@@ -55,7 +61,7 @@ public final class InMemoryTeacherRequestCache: TeacherRequestCache, @unchecked 
         return entries[key]
     }
 
-    public func store(_ response: CachedTeacherResponse, forKey key: String) throws {
+    public func store(_ response: CachedTeacherResponse, forKey key: String) async throws {
         lock.lock(); defer { lock.unlock() }
         entries[key] = response
     }
@@ -89,11 +95,16 @@ public struct OpenAITeacherConfig: Codable, Hashable, Sendable {
     /// First back-off delay in seconds; doubles per retry, with jitter, up to `maxBackoff`.
     public var initialBackoff: Double
     public var maxBackoff: Double
+    /// Ask for each generated token's log-probability (`logprobs: true`); they are cached with
+    /// the response, and a response without them is an error.
+    public var logprobs: Bool
+    /// With `logprobs`: how many most likely alternatives per position (`top_logprobs: k`).
+    public var topLogprobs: Int?
 
     enum CodingKeys: String, CodingKey {
         case baseURL = "base_url", model, api, apiKeyEnv = "api_key_env", temperature, maxTokens = "max_tokens",
              stop, concurrency, timeout, maxRetries = "max_retries", initialBackoff = "initial_backoff",
-             maxBackoff = "max_backoff"
+             maxBackoff = "max_backoff", logprobs, topLogprobs = "top_logprobs"
     }
 
     /// Decodes the spec's snake_case keys (`base_url`, `api_key_env`, `max_tokens`, …); every key
@@ -113,13 +124,15 @@ public struct OpenAITeacherConfig: Codable, Hashable, Sendable {
                   timeout: try c.decodeIfPresent(Double.self, forKey: .timeout) ?? d.timeout,
                   maxRetries: try c.decodeIfPresent(Int.self, forKey: .maxRetries) ?? d.maxRetries,
                   initialBackoff: try c.decodeIfPresent(Double.self, forKey: .initialBackoff) ?? d.initialBackoff,
-                  maxBackoff: try c.decodeIfPresent(Double.self, forKey: .maxBackoff) ?? d.maxBackoff)
+                  maxBackoff: try c.decodeIfPresent(Double.self, forKey: .maxBackoff) ?? d.maxBackoff,
+                  logprobs: try c.decodeIfPresent(Bool.self, forKey: .logprobs) ?? d.logprobs,
+                  topLogprobs: try c.decodeIfPresent(Int.self, forKey: .topLogprobs))
     }
 
     public init(baseURL: String, model: String, api: API = .chat, apiKeyEnv: String? = nil,
                 temperature: Double = 0, maxTokens: Int = 256, stop: [String]? = nil,
                 concurrency: Int = 8, timeout: Double = 60, maxRetries: Int = 5,
-                initialBackoff: Double = 0.5, maxBackoff: Double = 30) {
+                initialBackoff: Double = 0.5, maxBackoff: Double = 30, logprobs: Bool = false, topLogprobs: Int? = nil) {
         self.baseURL = baseURL
         self.model = model
         self.api = api
@@ -132,6 +145,8 @@ public struct OpenAITeacherConfig: Codable, Hashable, Sendable {
         self.maxRetries = maxRetries
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
+        self.logprobs = logprobs
+        self.topLogprobs = topLogprobs
     }
 }
 
@@ -167,12 +182,14 @@ public struct TeacherUsage: Codable, Hashable, Sendable {
 /// - Cache key (`cacheKey(prompt:)`): canonical JSON of the endpoint kind, model, full prompt and
 ///   sampling parameters (temperature, max tokens, stop) — not the host, so the same model
 ///   served elsewhere reuses the cache.
-/// - Retries: 429, 5xx, timeouts, connection errors and unparseable 200 bodies are retried up to
-///   `maxRetries` times, waiting `Retry-After` when the server sends it (seconds or an HTTP date,
-///   capped at `maxBackoff`), else exponential back-off with jitter. Other 4xx fail at once.
+/// - Retries: see `RetryPolicy` (429, 5xx, timeouts, connection errors and unparseable 200
+///   bodies, up to `maxRetries` times, honouring `Retry-After`, else exponential back-off with
+///   jitter). Other 4xx fail at once.
 /// - Concurrency: at most `concurrency` requests in flight.
-/// - Transport: `http://` servers through `SocketHTTPTransport` (Linux), anything else through
-///   URLSession; see `HTTPTransport`.
+/// - Durability: a response counts as answered (progress, results) only once the cache has
+///   committed it.
+/// - Transport: `AsyncHTTPTransport` for `http://` and `https://`, with the proxy and trust
+///   roots the environment names (`TransportEnvironment`).
 public final class OpenAITeacher: @unchecked Sendable {
     public let config: OpenAITeacherConfig
     public let prompt: PromptTemplate
@@ -184,6 +201,7 @@ public final class OpenAITeacher: @unchecked Sendable {
     public let progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
 
     private let transport: HTTPTransport
+    private let retryPolicy: RetryPolicy
     private let endpoint: URL
     /// Request headers, the API key's included: they live in memory only.
     private let headers: [(name: String, value: String)]
@@ -202,8 +220,8 @@ public final class OpenAITeacher: @unchecked Sendable {
                       environment: environment, progress: progress, transport: nil)
     }
 
-    /// `transport`: nil for the one `HTTPTransports.make` picks for the base URL (tests pass one
-    /// to run the same exchanges through each implementation).
+    /// `transport`: nil for an `AsyncHTTPTransport` to the base URL's server, set up from
+    /// `environment` (proxy, trust roots); tests may pass another.
     init(config: OpenAITeacherConfig, prompt: PromptTemplate, task: PaperTask, parseMode: ParseMode,
          cache: TeacherRequestCache?, environment: [String: String],
          progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?, transport: HTTPTransport?) throws {
@@ -233,7 +251,22 @@ public final class OpenAITeacher: @unchecked Sendable {
         self.progress = progress
         self.endpoint = endpoint
         self.headers = headers
-        self.transport = transport ?? HTTPTransports.make(for: endpoint, maxConnections: config.concurrency, timeout: config.timeout)
+        if config.topLogprobs != nil && !config.logprobs {
+            throw OpenAITeacherError(message: "top_logprobs needs logprobs: true", status: nil, attempts: 0)
+        }
+        if let transport {
+            self.transport = transport
+        } else {
+            let settings: TransportEnvironment
+            do {
+                settings = try TransportEnvironment(for: endpoint, environment: environment)
+            } catch {
+                throw OpenAITeacherError(message: "\(error)", status: nil, attempts: 0)
+            }
+            self.transport = AsyncHTTPTransport(for: endpoint, maxConnections: config.concurrency, timeout: config.timeout,
+                                                environment: settings)
+        }
+        retryPolicy = RetryPolicy(maxRetries: config.maxRetries, initialBackoff: config.initialBackoff, maxBackoff: config.maxBackoff)
         keyTemplate = Self.keyTemplate(config)
         bodyTemplate = Self.bodyTemplate(config)
     }
@@ -262,6 +295,10 @@ public final class OpenAITeacher: @unchecked Sendable {
         var temperature: Double
         var max_tokens: Int
         var stop: [String]
+        /// Only when asked for (nil is left out of the JSON): keys of requests without them are
+        /// the text they always were.
+        var logprobs: Bool?
+        var top_logprobs: Int?
     }
 
     /// The cache key of one full prompt: canonical JSON (sorted keys) of the endpoint kind, model,
@@ -281,7 +318,8 @@ public final class OpenAITeacher: @unchecked Sendable {
     /// The key without `cacheKey`'s shortcut (for the test that compares them).
     func encodedCacheKey(prompt fullPrompt: String) -> String {
         let fields = KeyFields(api: config.api.rawValue, model: config.model, prompt: fullPrompt,
-                               temperature: config.temperature, max_tokens: config.maxTokens, stop: config.stop ?? [])
+                               temperature: config.temperature, max_tokens: config.maxTokens, stop: config.stop ?? [],
+                               logprobs: config.logprobs ? true : nil, top_logprobs: config.logprobs ? config.topLogprobs : nil)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(fields)) ?? Data()
@@ -292,7 +330,8 @@ public final class OpenAITeacher: @unchecked Sendable {
     /// long way and gets the same empty key as ever.
     private static func keyTemplate(_ config: OpenAITeacherConfig) -> (prefix: [UInt8], suffix: [UInt8])? {
         let fields = KeyFields(api: config.api.rawValue, model: config.model, prompt: "",
-                               temperature: config.temperature, max_tokens: config.maxTokens, stop: config.stop ?? [])
+                               temperature: config.temperature, max_tokens: config.maxTokens, stop: config.stop ?? [],
+                               logprobs: config.logprobs ? true : nil, top_logprobs: config.logprobs ? config.topLogprobs : nil)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(fields) else { return nil }
@@ -363,16 +402,14 @@ public final class OpenAITeacher: @unchecked Sendable {
 
     /// Answers `count` prompts (`prompt(i)`), each turned into a result by `transform` as it
     /// arrives. The cache is asked a chunk of prompts at a time (see `CompletionBatch`); then
-    /// worker tasks, as many as the transport wants in hand, each send one request after
-    /// another, so a response hands straight on to the next request in the same task rather
+    /// `concurrency` worker tasks each send one request after another, so a response hands straight on to the next request in the same task rather
     /// than through a parent that
     /// launches a child task per request (two more thread hand-offs per request, which on a busy
     /// 2-core machine cost more than the request's own work).
     private func run<T>(count: Int, prompt: @escaping (Int) -> String,
                         transform: @escaping (Int, CachedTeacherResponse) -> T) async throws -> [T] {
         let cache = self.cache
-        // One worker per request the transport wants in hand (see `requestsInHand`).
-        let workers = min(count, transport.requestsInHand(connections: config.concurrency))
+        let workers = min(count, config.concurrency)
         let batch = CompletionBatch<T>(count: count, chunk: max(64, workers), prepare: { range in
             let prompts = range.map(prompt)
             let keys = prompts.map { self.cacheKey(prompt: $0) }
@@ -403,7 +440,7 @@ public final class OpenAITeacher: @unchecked Sendable {
         return try await fetch(fullPrompt, key: key)
     }
 
-    /// One completion from the server, then cached.
+    /// One completion from the server, returned once cached.
     private func fetch(_ fullPrompt: String, key: String) async throws -> CachedTeacherResponse {
         let response = try await request(fullPrompt, key: key)
         record {
@@ -411,7 +448,7 @@ public final class OpenAITeacher: @unchecked Sendable {
             $0.promptTokens += response.promptTokens ?? 0
             $0.completionTokens += response.completionTokens ?? 0
         }
-        try cache?.store(response, forKey: key)
+        try await cache?.store(response, forKey: key)
         return response
     }
 
@@ -421,6 +458,7 @@ public final class OpenAITeacher: @unchecked Sendable {
         case success(CachedTeacherResponse)
         case retry(reason: String, status: Int?, retryAfter: Double?)
         case fail(reason: String, status: Int?)
+        case cancelled
     }
 
     /// The request body: the JSON object `bodyTemplate` holds, with the prompt in its place.
@@ -447,6 +485,16 @@ public final class OpenAITeacher: @unchecked Sendable {
         case .completions: object["prompt"] = .string("")
         }
         if let stop = config.stop, !stop.isEmpty { object["stop"] = .array(stop.map { .string($0) }) }
+        if config.logprobs {
+            switch config.api {
+            case .chat:
+                object["logprobs"] = .bool(true)
+                if let k = config.topLogprobs { object["top_logprobs"] = .number(Double(k)) }
+            case .completions:
+                // The completions API takes the number of alternatives in `logprobs` itself.
+                object["logprobs"] = .number(Double(config.topLogprobs ?? 0))
+            }
+        }
         // JSONValue always writes the key and its empty value, so the cut is always found.
         return split(Array(JSONValue.object(object).canonical.utf8), atEmptyStringOf: config.api == .chat ? "content" : "prompt")!
     }
@@ -461,10 +509,11 @@ public final class OpenAITeacher: @unchecked Sendable {
             attempt += 1
             try Task.checkCancellation()
             record { $0.httpRequests += 1 }
-            let outcome = await send(request)
-            switch outcome {
+            switch await send(request) {
             case .success(let r):
                 return r
+            case .cancelled:
+                throw CancellationError()
             case .fail(let reason, let status):
                 throw OpenAITeacherError(message: reason, status: status, attempts: attempt)
             case .retry(let reason, let status, let retryAfter):
@@ -473,13 +522,7 @@ public final class OpenAITeacher: @unchecked Sendable {
                 }
                 record { $0.retries += 1 }
                 if jitter == nil { jitter = SeededRandom(seed: 0x5EED, key) }
-                let delay: Double
-                if let retryAfter {
-                    delay = min(retryAfter, config.maxBackoff) + jitter!.double() * 0.05 * max(retryAfter, 0.1)
-                } else {
-                    let exp = min(config.initialBackoff * pow(2, Double(attempt - 1)), config.maxBackoff)
-                    delay = exp * (0.5 + 0.5 * jitter!.double())   // "equal jitter"
-                }
+                let delay = retryPolicy.delay(afterAttempt: attempt, serverDelay: retryAfter, random: jitter!.double())
                 try await Task.sleep(nanoseconds: UInt64(max(0, delay) * 1e9))
             }
         }
@@ -490,61 +533,37 @@ public final class OpenAITeacher: @unchecked Sendable {
         do {
             response = try await transport.send(request)
         } catch let error as HTTPTransportError {
+            if error == .cancelled { return .cancelled }
             if error.isRetryable { return .retry(reason: error.description, status: nil, retryAfter: nil) }
             return .fail(reason: error.description, status: nil)
         } catch is CancellationError {
-            return .fail(reason: "cancelled", status: nil)
+            return .cancelled
         } catch {
             return .retry(reason: "request failed: \(error)", status: nil, retryAfter: nil)
         }
         let status = response.status
         let data = response.body
-        if status == 429 || status == 408 || (500...599).contains(status) {
-            let retryAfter = Self.retryAfterSeconds(response.value(forHeader: "Retry-After"))
-            return .retry(reason: "server answered \(status)", status: status, retryAfter: retryAfter)
-        }
         guard (200...299).contains(status) else {
+            if RetryPolicy.shouldRetry(response) {
+                return .retry(reason: "server answered \(status)", status: status, retryAfter: RetryPolicy.serverDelay(response))
+            }
             let snippet = String(decoding: data.prefix(300), as: UTF8.self)
             return .fail(reason: "server answered \(status): \(snippet)", status: status)
         }
-        guard let parsed = Self.parseBody(data, api: config.api) else {
+        switch OpenAIResponseBody.parse(data, api: config.api, logprobs: config.logprobs) {
+        case .response(let parsed):
+            return .success(parsed)
+        case .malformed:
             return .retry(reason: "malformed response body", status: status, retryAfter: nil)
+        case .missingLogprobs:
+            return .fail(reason: "the server sent no log-probabilities although the spec asks for them (teacher.logprobs: true); "
+                         + "it may not support them (vLLM and OpenAI do)", status: status)
         }
-        return .success(parsed)
     }
 
-    /// `Retry-After` as seconds: a non-negative number, or an HTTP date (delay from now).
-    static func retryAfterSeconds(_ value: String?) -> Double? {
-        guard let v = value?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
-        if let s = Double(v), s >= 0, s.isFinite { return s }
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "GMT")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        if let date = f.date(from: v) { return max(0, date.timeIntervalSinceNow) }
-        return nil
-    }
-
-    /// The text and usage of an OpenAI-style response body; nil when it is not one.
+    /// The text and usage of an OpenAI-style response body (no log-probabilities); nil when it is not one.
     static func parseBody(_ data: Data, api: OpenAITeacherConfig.API) -> CachedTeacherResponse? {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let choices = object["choices"] as? [[String: Any]], let first = choices.first else { return nil }
-        // A choice whose text is null (e.g. stopped by a content filter) is an empty completion,
-        // which parses to no label; a choice without the field at all is a malformed body.
-        let text: String
-        switch api {
-        case .chat:
-            guard let message = first["message"] as? [String: Any], message.keys.contains("content") else { return nil }
-            text = message["content"] as? String ?? ""
-        case .completions:
-            guard first.keys.contains("text") else { return nil }
-            text = first["text"] as? String ?? ""
-        }
-        let usage = object["usage"] as? [String: Any]
-        return CachedTeacherResponse(text: text,
-                                     promptTokens: (usage?["prompt_tokens"] as? NSNumber)?.intValue,
-                                     completionTokens: (usage?["completion_tokens"] as? NSNumber)?.intValue,
-                                     finishReason: first["finish_reason"] as? String,
-                                     model: object["model"] as? String)
+        if case .response(let r) = OpenAIResponseBody.parse(data, api: api, logprobs: false) { return r }
+        return nil
     }
 }

@@ -1,9 +1,16 @@
 import Foundation
 
-/// The teacher request cache on the SQLite store: one row per completed request. Responses are
-/// handed to a writer queue that commits whatever has arrived in one transaction, so the HTTP
-/// tasks never wait on SQLite and a killed annotation loses only the last `writeDelay` (20 ms)
-/// of responses. `flush()` waits until everything handed over is committed.
+/// The teacher request cache on the SQLite store: one row per completed request.
+///
+/// `store` returns once the response's row is committed, so a response the teacher counts as
+/// answered is never asked for again, even after `kill -9`. What a kill can still lose is a
+/// response the server has sent whose commit had not finished: at most one per request in flight
+/// (`concurrency`), and only those that arrived within the last commit's time (about a
+/// millisecond) — the server counts them, the next run asks again.
+///
+/// Commits are grouped without waiting on purpose: a writer queue commits everything handed over
+/// while its previous transaction ran in one transaction, so concurrent responses share commits
+/// and the requesting tasks wait for SQLite only as long as their own commit takes.
 /// Rows are keyed by the sha256 of the readable key (model, api, prompt, sampling params — no
 /// host, no API key); the readable key is kept beside it for inspection.
 public final class StoreTeacherCache: TeacherRequestCache, @unchecked Sendable {
@@ -12,18 +19,11 @@ public final class StoreTeacherCache: TeacherRequestCache, @unchecked Sendable {
     let api: String
 
     private let writer = DispatchQueue(label: "stepwise.teacher-cache")
-    /// How long the writer lets responses gather before committing them. Responses of concurrent
-    /// requests tend to arrive in bursts (requests sent together come back together); committing
-    /// a little after a burst rather than during it leaves the CPU to the requests' critical
-    /// path (parsing the response, sending the next request). Measured with the teacher
-    /// benchmark on 2 cores: writing during bursts cost ~25 ms of a 1.72 s annotation. It is
-    /// also the most a kill -9 can lose.
-    static let writeDelay: DispatchTimeInterval = .milliseconds(20)
     private let lock = NSLock()
-    /// Handed over, not yet written: readable key and response (hashed and encoded by the writer,
-    /// off the requesting tasks).
-    private var pending: [(String, CachedTeacherResponse)] = []
-    private var writeError: Error?
+    /// Handed over, not yet written: readable key, response, and who waits for the commit.
+    /// Guarded by `lock`, as is `drainScheduled`.
+    private var pending: [(key: String, response: CachedTeacherResponse, done: CheckedContinuation<Void, Error>)] = []
+    private var drainScheduled = false
 
     public init(store: Store, model: String, api: String) {
         self.store = store
@@ -48,37 +48,34 @@ public final class StoreTeacherCache: TeacherRequestCache, @unchecked Sendable {
         return found
     }
 
-    public func store(_ response: CachedTeacherResponse, forKey key: String) throws {
-        lock.lock()
-        pending.append((key, response))
-        let first = pending.count == 1
-        lock.unlock()
-        if first { writer.asyncAfter(deadline: .now() + Self.writeDelay) { self.drain() } }
+    public func store(_ response: CachedTeacherResponse, forKey key: String) async throws {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, Error>) in
+            lock.lock()
+            pending.append((key, response, done))
+            let schedule = !drainScheduled
+            drainScheduled = true
+            lock.unlock()
+            if schedule { writer.async { self.drain() } }
+        }
     }
 
-    /// Commits everything handed over so far; rethrows the first write error.
-    public func flush() throws {
-        writer.sync { drain() }
-        lock.lock(); defer { lock.unlock() }
-        if let writeError { throw writeError }
-    }
-
+    /// Commits everything handed over so far in one transaction, then releases its waiters.
     private func drain() {
         lock.lock()
         let batch = pending
         pending.removeAll()
+        drainScheduled = false
         lock.unlock()
         guard !batch.isEmpty else { return }
-        do {
-            let rows = try batch.map { key, response in
-                (Hashing.sha256Hex(key),
-                 StoredTeacherResponse(model: model, api: api, request: key,
-                                       response: String(decoding: try ArtifactCodec.encode(response), as: UTF8.self),
-                                       promptTokens: response.promptTokens, completionTokens: response.completionTokens))
+        let result = Result {
+            let rows = try batch.map { item in
+                (Hashing.sha256Hex(item.key),
+                 StoredTeacherResponse(model: model, api: api, request: item.key,
+                                       response: String(decoding: try ArtifactCodec.encode(item.response), as: UTF8.self),
+                                       promptTokens: item.response.promptTokens, completionTokens: item.response.completionTokens))
             }
             try store.putTeacherResponses(rows)
-        } catch {
-            lock.lock(); if writeError == nil { writeError = error }; lock.unlock()
         }
+        for item in batch { item.done.resume(with: result) }
     }
 }

@@ -3,9 +3,13 @@
 keep-alive; no http.server, which stalls ~47 ms per request).
 
     python3 fake_openai_server.py [--latency-ms N] [--require-key KEY] [--hang-seconds S]
-                                  [--chunked] [--close] [--idle-timeout S]
+                                  [--chunked] [--close] [--close-delimited] [--idle-timeout S]
+                                  [--no-logprobs] [--tls-dir DIR]
 
 Listens on 127.0.0.1 on an ephemeral port and prints "PORT <n>" on stdout once ready.
+With --tls-dir DIR it speaks HTTPS with a self-signed certificate for 127.0.0.1 and localhost
+that it makes (Python's `cryptography`) and writes to DIR/cert.pem (the file a client trusts)
+and DIR/key.pem; it prints "NO-TLS <why>" and exits when it cannot.
 
 Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /stats, POST /reset.
 The completion text is deterministic in the prompt:
@@ -21,12 +25,20 @@ Faults are requested by markers in the prompt, each for the first K attempts of 
     [[400]]        always 400 (a permanent error)
 
 Options for exercising clients: --chunked sends every body with chunked transfer coding;
---close answers every request with "Connection: close" and closes; --idle-timeout S closes a
-keep-alive connection that has been idle for S seconds (as uvicorn does after 5 s).
+--close answers every request with "Connection: close" and closes; --close-delimited sends
+bodies without Content-Length or chunking, ended by closing the connection; --idle-timeout S
+closes a keep-alive connection that has been idle for S seconds (as uvicorn does after 5 s).
+
+Log-probabilities: a request with "logprobs" gets them (chat: choices[0].logprobs.content,
+"top_logprobs" alternatives each; completions: tokens / token_logprobs / top_logprobs, with
+"logprobs": k alternatives), deterministic in the completion's words: token i ("I", " read", …)
+has log-probability -0.25·(i+1)/(len+1), its j-th alternative -(j+1) (the first alternative is
+the token itself). --no-logprobs ignores the request's "logprobs", as a server without them does.
 
 GET /stats returns {"requests": total completion requests, "by_path": {...},
-"faults": {...}, "max_in_flight": n, "in_flight": n, "connections": accepted connections};
-/stats and /reset are not counted.
+"faults": {...}, "max_in_flight": n, "in_flight": n, "connections": accepted connections,
+"answered": successful completion responses written, "answered_again": of those, how many
+answered a prompt that had been answered before}; /stats and /reset are not counted.
 
 Built on asyncio.Protocol callbacks rather than streams and a coroutine per request: on a
 2-core machine the benchmark's client and this server share the CPU, and the stream version
@@ -57,12 +69,22 @@ class State:
         self.max_in_flight = 0
         self.auth_failures = 0
         self.connections = 0
+        self.answered = 0
+        self.answered_again = 0
+        self.answered_prompts = set()
 
 
-def response(args, status, reason, body, extra_headers=()):
+def response(args, status, reason, body, extra_headers=(), admin=False):
+    """One response's bytes, framed as the options say; `admin` (/stats, /reset) answers are
+    framed by Content-Length whatever the options (the tests read them with URLSession, which
+    on Linux takes neither close-delimited bodies nor trailers)."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     head = [f'HTTP/1.1 {status} {reason}', 'Content-Type: application/json']
-    if args.chunked:
+    if args.close_delimited and not admin:
+        head.append('Connection: close')
+        head.extend(extra_headers)
+        return ('\r\n'.join(head) + '\r\n\r\n').encode() + data
+    if args.chunked and not admin:
         # Three chunks (one with an extension) and a trailer: every part of the framing is used.
         a, b = len(data) // 3, 2 * len(data) // 3
         parts = [data[:a], data[a:b], data[b:]]
@@ -72,7 +94,7 @@ def response(args, status, reason, body, extra_headers=()):
     else:
         head.append(f'Content-Length: {len(data)}')
         payload = data
-    if args.close:
+    if args.close or args.close_delimited:
         head.append('Connection: close')
     head.extend(extra_headers)
     return ('\r\n'.join(head) + '\r\n\r\n').encode() + payload
@@ -81,6 +103,23 @@ def response(args, status, reason, body, extra_headers=()):
 def completion_text(prompt):
     n = len(prompt)
     return f'I read {n} characters. The answer is ( {n} + 1 ).'
+
+
+def text_tokens(text):
+    """The completion's tokens: words with the space before them ("I", " read", …)."""
+    words = text.split(' ')
+    return [words[0]] + [' ' + w for w in words[1:]]
+
+
+def token_logprobs(text, k):
+    """(token, logprob, [(alternative, logprob)] * k) per token; see the module doc."""
+    tokens = text_tokens(text)
+    out = []
+    for i, t in enumerate(tokens):
+        lp = -0.25 * (i + 1) / (len(tokens) + 1)
+        alternatives = [(t if j == 0 else f'{t}~{j}', lp if j == 0 else -(j + 1.0)) for j in range(k)]
+        out.append((t, lp, alternatives))
+    return out
 
 
 class Connection(asyncio.Protocol):
@@ -160,7 +199,7 @@ class Connection(asyncio.Protocol):
             return
         if data:
             self.transport.write(data)
-        if not keep or self.args.close:
+        if not keep or self.args.close or self.args.close_delimited:
             self.close()
             return
         self.busy = False
@@ -173,12 +212,13 @@ class Connection(asyncio.Protocol):
         if path == '/stats':
             stats = {'requests': state.requests, 'by_path': state.by_path, 'faults': state.faults,
                      'max_in_flight': state.max_in_flight, 'in_flight': state.in_flight,
-                     'auth_failures': state.auth_failures, 'connections': state.connections}
-            self.done(response(args, 200, 'OK', stats))
+                     'auth_failures': state.auth_failures, 'connections': state.connections,
+                     'answered': state.answered, 'answered_again': state.answered_again}
+            self.done(response(args, 200, 'OK', stats, admin=True))
             return
         if path == '/reset':
             state.reset()
-            self.done(response(args, 200, 'OK', {'ok': True}))
+            self.done(response(args, 200, 'OK', {'ok': True}, admin=True))
             return
         if method != 'POST' or path not in ('/v1/chat/completions', '/v1/completions'):
             self.done(response(args, 404, 'Not Found', {'error': {'message': 'no such endpoint'}}))
@@ -205,8 +245,20 @@ class Connection(asyncio.Protocol):
         reply = self.prepare_answer(path, headers, body)
         if reply == 'hang':
             return lambda: self.loop.call_later(self.args.hang_seconds, self.finish, None, False)
+        if isinstance(reply, Answer):
+            return lambda: self.finish_answer(reply)
         data, keep = reply
         return lambda: self.finish(data, keep)
+
+    def finish_answer(self, answer):
+        """Sends a successful completion, counting it (and whether its prompt had one before)."""
+        state = self.state
+        if not self.closed:
+            state.answered += 1
+            if answer.prompt in state.answered_prompts:
+                state.answered_again += 1
+            state.answered_prompts.add(answer.prompt)
+        self.finish(answer.data, True)
 
     def prepare_answer(self, path, headers, body):
         """(response bytes or None, keep the connection) — or 'hang'."""
@@ -246,14 +298,71 @@ class Connection(asyncio.Protocol):
         n = len(prompt)
         usage = {'prompt_tokens': n // 4 + 1, 'completion_tokens': len(text) // 4 + 1,
                  'total_tokens': n // 4 + 1 + len(text) // 4 + 1}
-        if path.endswith('/chat/completions'):
+        chat = path.endswith('/chat/completions')
+        if chat:
             choice = {'index': 0, 'message': {'role': 'assistant', 'content': text}, 'finish_reason': 'stop'}
             obj = 'chat.completion'
         else:
             choice = {'index': 0, 'text': text, 'finish_reason': 'stop'}
             obj = 'text_completion'
-        return response(args, 200, 'OK', {'id': f'cmpl-{state.requests}', 'object': obj, 'model': model,
-                                          'choices': [choice], 'usage': usage}), True
+        asked = req.get('logprobs')
+        if asked not in (None, False) and not args.no_logprobs:
+            if chat:
+                k = int(req.get('top_logprobs') or 0)
+                choice['logprobs'] = {'content': [
+                    {'token': t, 'logprob': lp, 'top_logprobs': [{'token': a, 'logprob': alp} for a, alp in alts]}
+                    for t, lp, alts in token_logprobs(text, k)]}
+            else:
+                k = int(asked)
+                entries = token_logprobs(text, k)
+                choice['logprobs'] = {'tokens': [t for t, _, _ in entries], 'token_logprobs': [lp for _, lp, _ in entries],
+                                      'top_logprobs': [dict(alts) for _, _, alts in entries]}
+        data = response(args, 200, 'OK', {'id': f'cmpl-{state.requests}', 'object': obj, 'model': model,
+                                          'choices': [choice], 'usage': usage})
+        return Answer(prompt, data)
+
+
+class Answer:
+    """A successful completion to send: counted as answered when it is written."""
+
+    def __init__(self, prompt, data):
+        self.prompt = prompt
+        self.data = data
+
+
+def self_signed_context(directory):
+    """An SSLContext serving a new self-signed certificate for 127.0.0.1 and localhost, written
+    to directory/cert.pem and directory/key.pem."""
+    import datetime
+    import ipaddress
+    import os
+    import ssl
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'stepwise test server')])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName('localhost'),
+                                                        x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    os.makedirs(directory, exist_ok=True)
+    cert_path, key_path = os.path.join(directory, 'cert.pem'), os.path.join(directory, 'key.pem')
+    with open(cert_path, 'wb') as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, 'wb') as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+    context.set_alpn_protocols(['http/1.1'])
+    return context
 
 
 async def main():
@@ -264,17 +373,28 @@ async def main():
     p.add_argument('--chunked', action='store_true')
     p.add_argument('--close', action='store_true')
     p.add_argument('--idle-timeout', type=float, default=0)
+    p.add_argument('--close-delimited', action='store_true')
+    p.add_argument('--no-logprobs', action='store_true')
+    p.add_argument('--tls-dir', default=None)
     args = p.parse_args()
+    context = None
+    if args.tls_dir:
+        try:
+            context = self_signed_context(args.tls_dir)
+        except ImportError as e:
+            print(f'NO-TLS {e}', flush=True)
+            return
     state = State()
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: Connection(state, args), '127.0.0.1', 0, backlog=1024)
+    server = await loop.create_server(lambda: Connection(state, args), '127.0.0.1', 0, backlog=1024, ssl=context)
     port = server.sockets[0].getsockname()[1]
     print(f'PORT {port}', flush=True)
     async with server:
         await server.serve_forever()
 
 
-if __name__ == '__main__':
+def serve(main):
+    """Runs the asyncio `main` until SIGTERM or SIGINT (shared with forward_proxy.py)."""
     # A parent that ignores SIGTERM passes that on through exec; restore the default so that
     # Process.terminate() stops this server.
     # Likewise a blocked signal mask is inherited: unblock SIGTERM and SIGINT.
@@ -285,3 +405,7 @@ if __name__ == '__main__':
         asyncio.run(main())
     except KeyboardInterrupt:
         sys.exit(0)
+
+
+if __name__ == '__main__':
+    serve(main)
