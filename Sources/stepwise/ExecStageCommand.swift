@@ -46,4 +46,11 @@ final class Interrupt {
         source.resume()
         return Interrupt(source: source)
     }
+
+    /// Asks a yes/no question on the terminal; yes unless the answer starts with n.
+    static func confirm(_ question: String) -> Bool {
+        FileHandle.standardError.write(Data(question.utf8))
+        guard let answer = readLine() else { return true }
+        return !answer.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("n")
+    }
 }

@@ -30,6 +30,11 @@ struct StatusCommand: ParsableCommand {
         for (i, s) in plan.stages.enumerated() where status.states[i] == .toRun {
             if let failure = try store.lastFailure(key: s.key) { print("  failed last time: \(s.label): \(failure)") }
         }
+        let jobs = try SlurmJobsView.lines(store: store, keys: plan.stages.map(\.key))
+        if !jobs.isEmpty {
+            print("slurm jobs (stage, id, state, elapsed, node):")
+            for line in jobs { print(SlurmJobsView.format(line)) }
+        }
         if let run = try store.lastRun(spec: options.spec) {
             print("last run: #\(run.id) \(run.status), started \(run.started)")
         }

@@ -46,6 +46,8 @@ enum CLI {
         p.arguments = args
         p.currentDirectoryURL = cwd
         p.environment = ProcessInfo.processInfo.environment.merging(env) { _, b in b }
+        // Never the test runner's terminal: `run` asks questions on a TTY (Ctrl-C with Slurm jobs).
+        p.standardInput = FileHandle.nullDevice
         return p
     }
 

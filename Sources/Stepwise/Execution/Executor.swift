@@ -18,9 +18,19 @@ public protocol Executor: AnyObject, Sendable {
     func cancelAll()
     /// Progress lines of running jobs (training steps, request counts) go here.
     var status: (@Sendable (String, String) -> Void)? { get set }
+    /// Re-attach: before submitting `job`, the scheduler offers the executor to take over a job
+    /// for the same key that an earlier coordinator submitted and that is still queued or
+    /// running, or finished with its result not yet committed (the coordinator was killed).
+    /// Returns true when it did: `onFinish` is then called exactly once, as for `submit`, and the
+    /// stage is not started again. Executors whose jobs die with their coordinator return false.
+    func adopt(_ job: StageJob, onFinish: @escaping @Sendable (Result<StageResult, Error>) -> Void) -> Bool
+}
+
+extension Executor {
+    public func adopt(_ job: StageJob, onFinish: @escaping @Sendable (Result<StageResult, Error>) -> Void) -> Bool { false }
 }
 
 /// The executors `--executor` accepts.
 public enum ExecutorKind: String, CaseIterable, Sendable {
-    case local, process
+    case local, process, slurm
 }

@@ -75,6 +75,8 @@ enum JobFolder {
         var error: String?
         var seconds: Double
         var payload: Bool
+        /// Where the stage ran (a cluster node's name; `status` shows it).
+        var node: String?
     }
 
     /// Writes the job file; inline inputs become files so the child never opens SQLite for them.
@@ -98,7 +100,11 @@ enum JobFolder {
         let dir = jobFile.deletingLastPathComponent()
         let marker: Marker
         do {
-            let job = try JSONDecoder().decode(StageJob.self, from: try Data(contentsOf: jobFile))
+            var job = try JSONDecoder().decode(StageJob.self, from: try Data(contentsOf: jobFile))
+            // On a Slurm node: as many threads as CPUs the job was given (a speed knob only).
+            if let cpus = ProcessInfo.processInfo.environment["SLURM_CPUS_PER_TASK"].flatMap(Int.init), cpus > 0 {
+                job.threads = cpus
+            }
             let result = try StageRunner.run(job) { text in
                 print(statusPrefix + text)
                 fflush(stdout)
@@ -106,9 +112,9 @@ enum JobFolder {
             if let payload = result.payload {
                 try ArtifactFiles.write(payload, to: result.folder.appendingPathComponent(ArtifactFiles.payloadName), label: job.label)
             }
-            marker = Marker(ok: true, error: nil, seconds: result.seconds, payload: result.payload != nil)
+            marker = Marker(ok: true, error: nil, seconds: result.seconds, payload: result.payload != nil, node: nodeName)
         } catch {
-            marker = Marker(ok: false, error: "\(error)", seconds: 0, payload: false)
+            marker = Marker(ok: false, error: "\(error)", seconds: 0, payload: false, node: nodeName)
         }
         let data = (try? JSONEncoder().encode(marker)) ?? Data()
         // Atomic: the coordinator never reads half a marker.
@@ -116,14 +122,28 @@ enum JobFolder {
         return marker.ok ? 0 : 1
     }
 
+    static var nodeName: String {
+        ProcessInfo.processInfo.environment["SLURMD_NODENAME"] ?? ProcessInfo.processInfo.hostName
+    }
+
     /// Reads what a finished child left.
     static func result(of job: StageJob, in dir: URL, exit: Int32, reason: Process.TerminationReason) throws -> StageResult {
-        let output = URL(fileURLWithPath: job.output)
-        guard let data = try? Data(contentsOf: dir.appendingPathComponent(resultName)),
-              let marker = try? JSONDecoder().decode(Marker.self, from: data) else {
+        guard let marker = marker(in: dir) else {
             let how = reason == .uncaughtSignal ? "was killed by signal \(exit)" : "exited with status \(exit)"
             throw StepwiseError("the stage process \(how) without a result; log: \(logTail(dir))")
         }
+        return try collect(job, marker: marker)
+    }
+
+    /// The result marker a job left, if it left one.
+    static func marker(in dir: URL) -> Marker? {
+        guard let data = try? Data(contentsOf: dir.appendingPathComponent(resultName)) else { return nil }
+        return try? JSONDecoder().decode(Marker.self, from: data)
+    }
+
+    /// The stage's result as its marker describes it (the output folder, its payload read back).
+    static func collect(_ job: StageJob, marker: Marker) throws -> StageResult {
+        let output = URL(fileURLWithPath: job.output)
         guard marker.ok else { throw StepwiseError(marker.error ?? "failed") }
         var payload: Data?
         let payloadFile = output.appendingPathComponent(ArtifactFiles.payloadName)

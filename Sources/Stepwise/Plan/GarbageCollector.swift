@@ -47,12 +47,15 @@ extension GarbageCollector {
         let fm = FileManager.default
         guard fm.fileExists(atPath: dir.path) else { return [] }
         let indexed = Set(try store.folderArtifacts().compactMap(\.location))
+        // Cluster jobs outlive their coordinator: their folders are not scratch until they end.
+        let inUse = try store.jobFoldersInUse()
         var out: [(URL, Int)] = []
         for top in (try? fm.contentsOfDirectory(atPath: dir.path))?.sorted() ?? [] {
             let topURL = dir.appendingPathComponent(top)
             for name in (try? fm.contentsOfDirectory(atPath: topURL.path))?.sorted() ?? [] {
                 let rel = "\(top)/\(name)"
                 if top != "tmp" && top != "jobs" && indexed.contains(rel) { continue }
+                if top == "jobs" && inUse.contains(topURL.appendingPathComponent(name).standardizedFileURL.path) { continue }
                 out.append((topURL.appendingPathComponent(name), bytes(under: topURL.appendingPathComponent(name))))
             }
         }

@@ -21,13 +21,16 @@ public final class Scheduler {
     let store: Store
     let executor: Executor
     let progress: ProgressReporter
-    /// For tests of resume and locking: each stage that runs takes at least this long.
+    /// For tests of resume, locking and time limits: each stage that runs takes at least this
+    /// long (`byKind` overrides it for the kinds it names).
     let minimumStageSeconds: Double
+    let minimumSecondsByKind: [StageKind: Double]
     /// Threads per stage: the cores shared among the stages running at once. A speed knob only.
     let threadsPerStage: Int
 
     public init(plan: Plan, store: Store, executor: Executor, progress: ProgressReporter, minimumStageSeconds: Double = 0,
-                threadsPerStage: Int? = nil) {
+                minimumSecondsByKind: [StageKind: Double] = [:], threadsPerStage: Int? = nil) {
+        self.minimumSecondsByKind = minimumSecondsByKind
         self.plan = plan
         self.store = store
         self.executor = executor
@@ -121,12 +124,20 @@ public final class Scheduler {
         let stage = plan.stages[i]
         let start = Date()
         do {
-            try store.record(.started, run: runID, stage: stage)
             let job = try makeJob(stage)
-            executor.submit(job, work: stage.work) { [self] result in
+            let onFinish: @Sendable (Result<StageResult, Error>) -> Void = { [self] result in
                 // Off the executor's thread: an executor may report from inside `submit`, while
                 // the run loop holds the board's lock.
                 DispatchQueue.global().async { self.finish(i, stage, result, runID: runID, start: start, board: board) }
+            }
+            // A job an earlier (killed) coordinator submitted for this key is taken over, not
+            // started again: `started` counts stay one per stage that ran.
+            if executor.adopt(job, onFinish: onFinish) {
+                try store.record(.adopted, run: runID, stage: stage)
+                progress.message("re-attached to the \(executor.name) job of \(stage.label), submitted by an earlier run")
+            } else {
+                try store.record(.started, run: runID, stage: stage)
+                executor.submit(job, work: stage.work, onFinish: onFinish)
             }
         } catch {
             board.running -= 1
@@ -171,7 +182,7 @@ public final class Scheduler {
             .appendingPathComponent("\(stage.key.prefix(16))-\(UUID().uuidString.prefix(8))")
         return StageJob(key: stage.key, label: stage.label, kind: stage.kind, payload: try stage.work.encode(), inputs: inputs,
                         output: jobDir.appendingPathComponent("output").path, threads: threadsPerStage, store: store.url.path,
-                        minimumSeconds: minimumStageSeconds)
+                        minimumSeconds: minimumSecondsByKind[stage.kind] ?? minimumStageSeconds)
     }
 
     /// Stores a finished stage's output: inline when small, else as a folder (renamed into place

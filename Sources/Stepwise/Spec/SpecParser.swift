@@ -4,7 +4,7 @@ import Yams
 /// YAML text → validated `Experiment`, or a `SpecError` listing every problem with its
 /// file, line, column, field path and (for typos) the closest valid spelling.
 public enum SpecParser {
-    static let topKeys = ["name", "dataset", "teacher", "student", "train", "methods", "sweep", "report", "claims"]
+    static let topKeys = ["name", "dataset", "teacher", "student", "train", "methods", "sweep", "report", "claims", "executor"]
     static let metrics = ["exact_match", "choice", "equation"]
 
     public static func load(file: String, root: URL? = nil) throws -> Experiment {
@@ -47,6 +47,7 @@ public enum SpecParser {
         let sweep = SweepSection.read(top.value("sweep"), reader: reader, student: student, methods: methods, train: train)
         let report = ReportSection.read(top.value("report"), reader: reader, student: student)
         let claims = ClaimsSection.read(top.value("claims"), reader: reader)
+        _ = ExecutorSection.read(top.value("executor"), reader: reader)  // settings for `--executor slurm`; never in a key
 
         if let dataset, let teacher, teacher.kind == .replay,
            ![.svamp, .cqa, .esnli, .anli1].contains(dataset.kind) {

@@ -3,6 +3,8 @@ import GRDB
 
 public enum StageEvent: String, Sendable {
     case started, finished, reused, failed, skipped
+    /// A job an earlier coordinator submitted, taken over by this run (`Executor.adopt`).
+    case adopted
 }
 
 extension Store {

@@ -101,6 +101,8 @@ public final class Store: @unchecked Sendable {
                 ALTER TABLE artifacts ADD COLUMN cost REAL;
                 """)
         }
+        // Jobs submitted to a cluster (Store+Jobs.swift): what a restarted coordinator re-attaches to.
+        m.registerMigration("jobs", migrate: createJobsTable)
         return m
     }
 
