@@ -168,6 +168,32 @@ static void softmax_row(float *row, const float *bias, const float *mask, long l
     for (j = limit; j < count; j++) row[j] = 0;
 }
 
+// MARK: - decoding's attention over the cache
+
+TK_INLINE float dot(const float *a, const float *b, long n) {
+    v8f acc = splat8(0);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) acc += load8(a + i) * load8(b + i);
+    float s = sum8(acc);
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static void attend(float *out, const float *q, const float *keys, const float *values, long ld, long n, long dk,
+                   const float *bias, const float *mask, float *scores) {
+    for (long j = 0; j < n; j++) scores[j] = dot(q, keys + j * ld, dk);
+    softmax_row(scores, bias, mask, n, n);
+    memset(out, 0, (size_t)dk * sizeof(float));
+    for (long j = 0; j < n; j++) {
+        float p = scores[j];
+        if (p == 0) continue;  // masked keys
+        const float *v = values + j * ld;
+        long i = 0;
+        for (; i + 8 <= dk; i += 8) store8(out + i, load8(out + i) + p * load8(v + i));
+        for (; i < dk; i++) out[i] += p * v[i];
+    }
+}
+
 // MARK: - cross-entropy's exponentials
 
 static float log_sum_exp(const float *row, long n) {
@@ -260,6 +286,7 @@ const tk_kernels TK_TABLE = {
     .gelu_gate_forward = gelu_gate_forward,
     .gelu_gate_backward = gelu_gate_backward,
     .softmax_row = softmax_row,
+    .attend = attend,
     .log_sum_exp = log_sum_exp,
     .exp_shift_scale = exp_shift_scale,
 };

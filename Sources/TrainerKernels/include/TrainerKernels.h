@@ -37,6 +37,12 @@ typedef struct {
     /// may be NULL); the other keys up to `count` get 0, and a row with every key masked is all 0.
     void (*softmax_row)(float *row, const float *bias, const float *mask, long limit, long count);
 
+    /// One query's attention over n cached keys and values (greedy decoding): out[dk] =
+    /// Σ_j p_j · values[j] with p = softmax_row(q · keys[j] + bias[j], mask) (bias, mask may be
+    /// NULL); keys[j] and values[j] are rows `ld` floats apart; `scores` is scratch of n floats.
+    void (*attend)(float *out, const float *q, const float *keys, const float *values, long ld, long n, long dk,
+                   const float *bias, const float *mask, float *scores);
+
     /// log Σ_j exp(row[j]) over n values (max-shifted).
     float (*log_sum_exp)(const float *row, long n);
     /// out[j] = exp(row[j] − shift) · scale.
