@@ -1,12 +1,13 @@
 // The kernels' source, compiled once per ISA: each Kernels*.c file defines the ISA's macros
-// (TK_TABLE, TK_ISA, TK_ISA_NAME, TK_FUSED_MADD, TK_TILE_LANES, TK_TILE_ROWS), wraps this file in
+// (TK_TABLE, TK_ISA, TK_ISA_NAME; and for a packed-product tile TK_FUSED_MADD, TK_TILE_LANES,
+// TK_TILE_ROWS), wraps this file in
 // a `target` attribute and includes it. Everything here is static, so the copies do not clash.
 //
 // Same numbers on every ISA, except in `packed_forward`: the elementwise kernels use 8-lane
 // vectors everywhere (one ymm on AVX2/AVX-512, two xmm on SSE2), reduce them in one fixed order,
 // and never fuse a multiply and an add (FP_CONTRACT OFF), so their results are bit-identical
-// across ISAs. `packed_forward` fuses its multiply-adds where the CPU has FMA, so generic differs
-// from AVX2/AVX-512 there in the last bits (AVX2 and AVX-512 agree: same chain along k).
+// across ISAs. `packed_forward` (AVX2 and AVX-512 only) fuses its multiply-adds; the two agree bit
+// for bit (the same chain along k); generic uses sgemm instead, which rounds differently.
 
 #include "KernelTables.h"
 #include <math.h>
@@ -216,6 +217,8 @@ static void exp_shift_scale(float *out, const float *row, float shift, float sca
 
 // MARK: - packed products (decoding's one row per sequence; layout in PackedLinear.swift)
 
+#if defined(TK_TILE_LANES)
+
 #define TK_WIDTH (2 * TK_TILE_LANES)
 typedef float vt __attribute__((vector_size(TK_TILE_LANES * 4)));
 
@@ -278,11 +281,15 @@ static void packed_forward(float *y, const float *x, const float *panels, const 
     }
 }
 
+#endif
+
 const tk_kernels TK_TABLE = {
     .isa = TK_ISA,
     .name = TK_ISA_NAME,
+#if defined(TK_TILE_LANES)
     .packed_width = TK_WIDTH,
     .packed_forward = packed_forward,
+#endif
     .gelu_gate_forward = gelu_gate_forward,
     .gelu_gate_backward = gelu_gate_backward,
     .softmax_row = softmax_row,

@@ -20,11 +20,12 @@ typedef struct {
     tk_isa isa;
     const char *name;  // "generic", "avx2", "avx512"
 
-    /// Column-panel layout of PackedLinear for this ISA: panels of `packed_width` columns.
+    /// Column-panel layout of PackedLinear for this ISA: panels of `packed_width` columns
+    /// (0 and packed_forward NULL on generic: the products go to sgemm).
     long packed_width;
     /// y[m, n] = x[m, k] · Wᵀ from W packed into panels (see PackedLinear.swift); `zeros` holds k
-    /// zeros (the x rows past m in a partial tile). Each output is a multiply-add chain along k
-    /// in index order (fused on AVX2/AVX-512, separate multiply and add on generic).
+    /// zeros (the x rows past m in a partial tile). Each output is a fused multiply-add chain
+    /// along k in index order, so AVX2 and AVX-512 agree bit for bit.
     void (*packed_forward)(float *y, const float *x, const float *panels, const float *zeros,
                            long m, long n, long k);
 
