@@ -26,11 +26,11 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        // The trainer's hot loops (decoding's packed products, GELU, softmax, exponentials), in C
-        // compiled once per instruction set (generic, AVX2 + FMA, AVX-512) with `target`
-        // attributes and chosen at run time from cpuid (STEPWISE_TRAINER_ISA overrides). No
-        // target flag applies to the build as a whole: a binary runs on any CPU of its
-        // architecture, and fast on the newer ones.
+        // The trainer's hot loops (decoding's packed products and cached attention, GELU,
+        // softmax, exponentials) in C, compiled once per instruction set (generic, AVX2 + FMA,
+        // AVX-512) with `target` attributes and chosen at run time from cpuid
+        // (STEPWISE_TRAINER_ISA=avx512|avx2|generic overrides). No target flag applies to the
+        // build as a whole: a binary runs on any CPU of its architecture, fast on the newer ones.
         .target(
             name: "TrainerKernels",
             exclude: ["KernelBodies.h", "KernelTables.h"],

@@ -123,14 +123,9 @@ extension T5Model {
                     (selfK[l].p + (b * T + t) * inner).update(from: qkv.p + b * 3 * inner + inner, count: inner)
                     (selfV[l].p + (b * T + t) * inner).update(from: qkv.p + b * 3 * inner + 2 * inner, count: inner)
                     for h in 0..<H {
-                        let q = qkv.p + b * 3 * inner + h * dk
-                        for j in 0...t {
-                            scores[j] = dot(q, selfK[l].p + (b * T + j) * inner + h * dk, dk)
-                        }
-                        Attention.softmaxRow(scores.p, bias: bias.p + h * T, mask: nil, limit: t + 1, count: t + 1)
-                        let o = attn.p + b * inner + h * dk
-                        o.update(repeating: 0, count: dk)
-                        for j in 0...t { axpy(o, scores[j], selfV[l].p + (b * T + j) * inner + h * dk, dk) }
+                        kernels.attend(attn.p + b * inner + h * dk, qkv.p + b * 3 * inner + h * dk,
+                                       selfK[l].p + b * T * inner + h * dk, selfV[l].p + b * T * inner + h * dk,
+                                       inner, t + 1, dk, bias.p + h * T, nil, scores.p)
                     }
                 }
                 packed.layers[l].selfOut.forward(tmp.p, attn.p, m: B)
@@ -141,13 +136,9 @@ extension T5Model {
                 batch.inputMask.withUnsafeBufferPointer { maskBuf in
                     for b in 0..<B {
                         for h in 0..<H {
-                            let q = qkv.p + b * inner + h * dk
                             let kv = crossKV[l].p + b * te * 2 * inner
-                            for j in 0..<te { scores[j] = dot(q, kv + j * 2 * inner + h * dk, dk) }
-                            Attention.softmaxRow(scores.p, bias: nil, mask: maskBuf.baseAddress! + b * te, limit: te, count: te)
-                            let o = attn.p + b * inner + h * dk
-                            o.update(repeating: 0, count: dk)
-                            for j in 0..<te where scores[j] != 0 { axpy(o, scores[j], kv + j * 2 * inner + inner + h * dk, dk) }
+                            kernels.attend(attn.p + b * inner + h * dk, qkv.p + b * inner + h * dk, kv + h * dk,
+                                           kv + inner + h * dk, 2 * inner, te, dk, nil, maskBuf.baseAddress! + b * te, scores.p)
                         }
                     }
                 }

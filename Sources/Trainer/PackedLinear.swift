@@ -13,12 +13,11 @@ import TrainerKernels
 /// Haswell kernels' 56–57.
 ///
 /// Layout: W is cut into panels of `width` output columns (the ISA's tile width: 32 on AVX-512,
-/// 16 on AVX2, 8 generic); panel p holds, for kk in 0..<k, the `width` weights
+/// 16 on AVX2; the generic kernels have no tile and call sgemm on the unpacked weight); panel p holds, for kk in 0..<k, the `width` weights
 /// W[p·width ..< (p+1)·width, kk] side by side (zero past n). The kernel keeps a tile of rows ×
 /// `width` outputs in registers, adds x[r, kk] · panel[kk] for each kk, and stores the tile once:
 /// the same multiply-adds in the same order as a dot product along k, so results do not depend
-/// on m, on the tile a row falls in, or on the tile shape (AVX2 and AVX-512 agree bit for bit;
-/// generic, without FMA, rounds each product separately).
+/// on m, on the tile a row falls in, or on the tile shape (AVX2 and AVX-512 agree bit for bit).
 final class PackedLinear {
     let n: Int, k: Int
     private let kernel: tk_kernels
@@ -26,6 +25,8 @@ final class PackedLinear {
     private let panels: FloatBuffer
     /// k zeros: the x row of the rows past m in a partial tile.
     private let zeros: FloatBuffer
+    /// The generic kernels have no tile (see KernelsGeneric.c): the unpacked weight, for sgemm.
+    private var unpacked: UnsafePointer<Float>?
 
     /// Room for a W[n, k]; `repack` fills it. `kernel`: the ISA's kernels (tests pass each one).
     init(n: Int, k: Int, kernel: tk_kernels = kernels) {
@@ -33,8 +34,8 @@ final class PackedLinear {
         self.k = k
         self.kernel = kernel
         width = kernel.packed_width
-        panels = FloatBuffer((n + width - 1) / width * k * width)   // zero-filled: the columns past n stay 0
-        zeros = FloatBuffer(k)
+        panels = FloatBuffer(width > 0 ? (n + width - 1) / width * k * width : 0)   // zero-filled: the columns past n stay 0
+        zeros = FloatBuffer(width > 0 ? k : 0)
     }
 
     /// Packs W[n, k] (row-major, PyTorch's [out, in]).
@@ -43,8 +44,10 @@ final class PackedLinear {
         repack(w)
     }
 
-    /// Packs new values of the same-shaped W into the same buffer.
+    /// Packs new values of the same-shaped W into the same buffer (generic: keeps the pointer,
+    /// which must stay valid until the last `forward`).
     func repack(_ w: UnsafePointer<Float>) {
+        guard width > 0 else { unpacked = w; return }
         for j in 0..<n {
             let dst = panels.p + (j / width) * k * width + j % width
             let src = w + j * k
@@ -54,6 +57,10 @@ final class PackedLinear {
 
     /// y[m, n] = x[m, k] · Wᵀ (overwrites y). Rows of x and y are `k` and `n` apart.
     func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, m: Int) {
-        kernel.packed_forward(y, x, panels.p, zeros.p, m, n, k)
+        if let packedForward = kernel.packed_forward {
+            packedForward(y, x, panels.p, zeros.p, m, n, k)
+        } else {
+            linearForward(y, x, unpacked!, m: m, k: k, n: n)
+        }
     }
 }

@@ -19,14 +19,6 @@
     return s
 }
 
-/// y[i] += a · x[i].
-@inline(__always) func axpy(_ y: UnsafeMutablePointer<Float>, _ a: Float, _ x: UnsafePointer<Float>, _ n: Int) {
-    let av = SIMD8<Float>(repeating: a)
-    var i = 0
-    while i + 8 <= n { store8(y + i, load8(y + i) + av * load8(x + i)); i += 8 }
-    while i < n { y[i] += a * x[i]; i += 1 }
-}
-
 /// y[i] += x[i].
 @inline(__always) func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
     var i = 0

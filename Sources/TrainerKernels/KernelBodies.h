@@ -1,12 +1,13 @@
 // The kernels' source, compiled once per ISA: each Kernels*.c file defines the ISA's macros
-// (TK_TABLE, TK_ISA, TK_ISA_NAME, TK_FUSED_MADD, TK_TILE_LANES, TK_TILE_ROWS), wraps this file in
+// (TK_TABLE, TK_ISA, TK_ISA_NAME; and for a packed-product tile TK_FUSED_MADD, TK_TILE_LANES,
+// TK_TILE_ROWS), wraps this file in
 // a `target` attribute and includes it. Everything here is static, so the copies do not clash.
 //
 // Same numbers on every ISA, except in `packed_forward`: the elementwise kernels use 8-lane
 // vectors everywhere (one ymm on AVX2/AVX-512, two xmm on SSE2), reduce them in one fixed order,
 // and never fuse a multiply and an add (FP_CONTRACT OFF), so their results are bit-identical
-// across ISAs. `packed_forward` fuses its multiply-adds where the CPU has FMA, so generic differs
-// from AVX2/AVX-512 there in the last bits (AVX2 and AVX-512 agree: same chain along k).
+// across ISAs. `packed_forward` (AVX2 and AVX-512 only) fuses its multiply-adds; the two agree bit
+// for bit (the same chain along k); generic uses sgemm instead, which rounds differently.
 
 #include "KernelTables.h"
 #include <math.h>
@@ -168,6 +169,32 @@ static void softmax_row(float *row, const float *bias, const float *mask, long l
     for (j = limit; j < count; j++) row[j] = 0;
 }
 
+// MARK: - decoding's attention over the cache
+
+TK_INLINE float dot(const float *a, const float *b, long n) {
+    v8f acc = splat8(0);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) acc += load8(a + i) * load8(b + i);
+    float s = sum8(acc);
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static void attend(float *out, const float *q, const float *keys, const float *values, long ld, long n, long dk,
+                   const float *bias, const float *mask, float *scores) {
+    for (long j = 0; j < n; j++) scores[j] = dot(q, keys + j * ld, dk);
+    softmax_row(scores, bias, mask, n, n);
+    memset(out, 0, (size_t)dk * sizeof(float));
+    for (long j = 0; j < n; j++) {
+        float p = scores[j];
+        if (p == 0) continue;  // masked keys
+        const float *v = values + j * ld;
+        long i = 0;
+        for (; i + 8 <= dk; i += 8) store8(out + i, load8(out + i) + p * load8(v + i));
+        for (; i < dk; i++) out[i] += p * v[i];
+    }
+}
+
 // MARK: - cross-entropy's exponentials
 
 static float log_sum_exp(const float *row, long n) {
@@ -189,6 +216,8 @@ static void exp_shift_scale(float *out, const float *row, float shift, float sca
 }
 
 // MARK: - packed products (decoding's one row per sequence; layout in PackedLinear.swift)
+
+#if defined(TK_TILE_LANES)
 
 #define TK_WIDTH (2 * TK_TILE_LANES)
 typedef float vt __attribute__((vector_size(TK_TILE_LANES * 4)));
@@ -252,14 +281,19 @@ static void packed_forward(float *y, const float *x, const float *panels, const 
     }
 }
 
+#endif
+
 const tk_kernels TK_TABLE = {
     .isa = TK_ISA,
     .name = TK_ISA_NAME,
+#if defined(TK_TILE_LANES)
     .packed_width = TK_WIDTH,
     .packed_forward = packed_forward,
+#endif
     .gelu_gate_forward = gelu_gate_forward,
     .gelu_gate_backward = gelu_gate_backward,
     .softmax_row = softmax_row,
+    .attend = attend,
     .log_sum_exp = log_sum_exp,
     .exp_shift_scale = exp_shift_scale,
 };

@@ -3,7 +3,6 @@
 #define TK_TABLE tk_kernels_generic
 #define TK_ISA TK_ISA_GENERIC
 #define TK_ISA_NAME "generic"
-#define TK_FUSED_MADD 0
-#define TK_TILE_LANES 4  // one tile: 4 rows × 2 vectors of 4 = 8 columns (8 accumulators of 16 xmm)
-#define TK_TILE_ROWS 4
+// No packed-product tile: without FMA and with 16-byte vectors a register tile was half as fast as
+// OpenBLAS's sgemm (which picks its own kernels for the CPU at run time), so decoding uses sgemm.
 #include "KernelBodies.h"

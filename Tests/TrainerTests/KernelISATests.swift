@@ -74,6 +74,26 @@ final class KernelISATests: XCTestCase {
         }
     }
 
+    func testCachedAttentionSameBitsOnEveryISAAndCorrect() {
+        let (n, dk, ld) = (23, 13, 40)
+        let q = random(dk, seed: 1, scale: 1), keys = random(n * ld, seed: 2, scale: 1), values = random(n * ld, seed: 3)
+        let bias = random(n, seed: 4, scale: 1), mask = (0..<n).map { Float($0 % 4 == 2 ? 0 : 1) }
+        func run(_ k: tk_kernels) -> [Float] {
+            var out = [Float](repeating: .nan, count: dk), scores = [Float](repeating: 0, count: n)
+            k.attend(&out, q, keys, values, ld, n, dk, bias, mask, &scores)
+            return out
+        }
+        let reference = run(generic)
+        for k in all.dropFirst() { XCTAssertEqual(bits(run(k)), bits(reference), name(k)) }
+        let logits = (0..<n).map { j in (0..<dk).reduce(Double(bias[j])) { $0 + Double(q[$1]) * Double(keys[j * ld + $1]) } }
+        let kept = (0..<n).filter { mask[$0] != 0 }, m = kept.map { logits[$0] }.max()!
+        let z = kept.reduce(0) { $0 + exp(logits[$1] - m) }
+        for i in 0..<dk {
+            let want = kept.reduce(0) { $0 + exp(logits[$1] - m) / z * Double(values[$1 * ld + i]) }
+            XCTAssertEqual(Double(reference[i]), want, accuracy: 1e-5)
+        }
+    }
+
     func testExponentialsSameBitsOnEveryISAAndAccurate() {
         // exp over [-80, 80] through exp_shift_scale (shift 0, scale 1), then log-sum-exp.
         let xs = stride(from: Float(-80), to: 80, by: 0.0137).map { $0 }

@@ -20,11 +20,12 @@ typedef struct {
     tk_isa isa;
     const char *name;  // "generic", "avx2", "avx512"
 
-    /// Column-panel layout of PackedLinear for this ISA: panels of `packed_width` columns.
+    /// Column-panel layout of PackedLinear for this ISA: panels of `packed_width` columns
+    /// (0 and packed_forward NULL on generic: the products go to sgemm).
     long packed_width;
     /// y[m, n] = x[m, k] · Wᵀ from W packed into panels (see PackedLinear.swift); `zeros` holds k
-    /// zeros (the x rows past m in a partial tile). Each output is a multiply-add chain along k
-    /// in index order (fused on AVX2/AVX-512, separate multiply and add on generic).
+    /// zeros (the x rows past m in a partial tile). Each output is a fused multiply-add chain
+    /// along k in index order, so AVX2 and AVX-512 agree bit for bit.
     void (*packed_forward)(float *y, const float *x, const float *panels, const float *zeros,
                            long m, long n, long k);
 
@@ -36,6 +37,12 @@ typedef struct {
     /// In place: row ← softmax(row + bias) over keys j < limit whose mask[j] ≠ 0 (bias and mask
     /// may be NULL); the other keys up to `count` get 0, and a row with every key masked is all 0.
     void (*softmax_row)(float *row, const float *bias, const float *mask, long limit, long count);
+
+    /// One query's attention over n cached keys and values (greedy decoding): out[dk] =
+    /// Σ_j p_j · values[j] with p = softmax_row(q · keys[j] + bias[j], mask) (bias, mask may be
+    /// NULL); keys[j] and values[j] are rows `ld` floats apart; `scores` is scratch of n floats.
+    void (*attend)(float *out, const float *q, const float *keys, const float *values, long ld, long n, long dk,
+                   const float *bias, const float *mask, float *scores);
 
     /// log Σ_j exp(row[j]) over n values (max-shifted).
     float (*log_sum_exp)(const float *row, long n);
