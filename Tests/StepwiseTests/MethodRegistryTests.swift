@@ -89,7 +89,7 @@ final class MethodRegistryTests: XCTestCase {
                                          metric: "equation", value: 0.5, count: 10))
         }
         XCTAssertNotEqual(rows[0].csvLine, rows[1].csvLine)
-        XCTAssertTrue(rows[0].csvLine.hasPrefix("single_task,labels=gold,tiny,1,,0,test,equation,"), rows[0].csvLine)
+        XCTAssertTrue(rows[0].csvLine.hasSuffix("single_task,tiny,1,,0,test,equation,0.500000,labels=gold") && rows[0].csvLine.hasPrefix("single_task,tiny,"), rows[0].csvLine)
         XCTAssertNotEqual(rows[0].displayName, rows[1].displayName)
     }
 }

@@ -96,7 +96,7 @@ final class OpenAIPipelineTests: XCTestCase {
         XCTAssertEqual(requests(), before)
 
         let csv = try String(contentsOf: project.root.appendingPathComponent("Results/http/results.csv"), encoding: .utf8)
-        XCTAssertTrue(csv.contains("few_shot_cot,,teacher,,,,test,equation,"), csv)
+        XCTAssertTrue(csv.contains("few_shot_cot,teacher,,,,test,equation,"), csv)
 
         // The key is read from the environment and written nowhere.
         for suffix in ["", "-wal", "-shm"] {

@@ -30,7 +30,7 @@ final class ReplayPipelineTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let csv = try String(contentsOf: project.root.appendingPathComponent("Results/svamp-replay/results.csv"), encoding: .utf8)
         let row = try XCTUnwrap(csv.split(separator: "\n").dropFirst().first)
-        XCTAssertTrue(row.hasPrefix("few_shot_cot,,teacher,,,,test,equation,"), String(row))
+        XCTAssertTrue(row.hasPrefix("few_shot_cot,teacher,,,,test,equation,"), String(row))
     }
 
     func testEditingTheDataChangesTheDatasetKey() throws {

@@ -14,7 +14,7 @@ final class RunResumeTests: XCTestCase {
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertTrue(first.stdout.contains("4 ran, 0 cached"), first.stdout)
         let csv = try String(contentsOf: project.root.appendingPathComponent("Results/mini/results.csv"), encoding: .utf8)
-        XCTAssertTrue(csv.hasPrefix(ResultRow.csvHeader + "\nfew_shot_cot,,teacher,,,,test,equation,"), csv)
+        XCTAssertTrue(csv.hasPrefix(ResultRow.csvHeader + "\nfew_shot_cot,teacher,,,,test,equation,"), csv)
 
         let second = try CLI.run(["run", spec], cwd: project.root)
         XCTAssertEqual(second.status, 0, second.stderr)

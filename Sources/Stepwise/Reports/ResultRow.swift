@@ -1,9 +1,10 @@
 import Foundation
 
 /// One line of `results.csv` — the contract other tools read:
-/// `method,variant,size,data_fraction,lambda,seed,split,metric,value`. `variant` holds the
-/// method's other options (`labels=teacher`), so rows of one method with different options are
-/// told apart. Not-applicable fields are empty (the teacher row has no data fraction, λ or seed).
+/// `method,size,data_fraction,lambda,seed,split,metric,value,variant`. The first eight columns
+/// are the original contract, unchanged; `variant` (appended, so positional readers keep working)
+/// holds the method's other options (`labels=teacher`), so rows of one method with different
+/// options are told apart. Not-applicable fields are empty (the teacher row has no data fraction, λ or seed).
 public struct ResultRow: Codable, Hashable, Sendable {
     public var method: String
     public var size: String
@@ -18,7 +19,7 @@ public struct ResultRow: Codable, Hashable, Sendable {
     /// Student parameters (for the model-size figure); not part of the CSV contract.
     public var parameters: Int?
 
-    public static let csvHeader = "method,variant,size,data_fraction,lambda,seed,split,metric,value"
+    public static let csvHeader = "method,size,data_fraction,lambda,seed,split,metric,value,variant"
 
     public init(_ e: EvaluationArtifact) {
         method = e.method
@@ -35,8 +36,8 @@ public struct ResultRow: Codable, Hashable, Sendable {
     }
 
     public var csvLine: String {
-        [method, variant, size, dataFraction.map(JSONValue.format) ?? "", lambda.map(JSONValue.format) ?? "",
-         seed.map(String.init) ?? "", split, metric, String(format: "%.6f", value)].joined(separator: ",")
+        [method, size, dataFraction.map(JSONValue.format) ?? "", lambda.map(JSONValue.format) ?? "",
+         seed.map(String.init) ?? "", split, metric, String(format: "%.6f", value), variant].joined(separator: ",")
     }
 
     /// The cell without its seed: rows with the same group are averaged in tables.

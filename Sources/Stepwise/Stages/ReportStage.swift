@@ -38,7 +38,7 @@ public struct ReportContext: Codable, Sendable {
 /// artifact, and written out (materialized) after every run.
 public enum ReportStage: StageDefinition {
     public static let kind: StageKind = "report"
-    public static let version = 5   // 4: method variants by name; costs filled in when written out; 5: verdicts with uncertainty, predictions/*.jsonl
+    public static let version = 6   // 4: method variants by name; costs filled in when written out; 5: verdicts with uncertainty, predictions/*.jsonl; 6: results.csv keeps the original columns first, variant last
 
     public struct Params: Codable, Sendable {
         public var context: ReportContext
