@@ -94,14 +94,20 @@ class ExecutorConformance: XCTestCase {
         assertNoStageProcessesLeft()
     }
 
-    func checkKillNineThenResume() throws {
-        let spec = try project.write(Self.spec)
+    /// Starts a run whose stages each take ≥ 0.6 s and returns once `count` stages are committed.
+    func startSlowRun(_ spec: String, untilCommitted count: Int) throws -> Process {
         let child = try CLI.start(["run", spec, "--jobs", "2", "--executor", executor], cwd: project.root,
                                   env: ["STEPWISE_MIN_STAGE_SECONDS": "0.6"])
         waitUntil(seconds: 60) {
             FileManager.default.fileExists(atPath: project.storeURL.path)
-                && ((try? Store(url: project.storeURL).allKeys().count) ?? 0) >= 4
+                && ((try? Store(url: project.storeURL).allKeys().count) ?? 0) >= count
         }
+        return child
+    }
+
+    func checkKillNineThenResume() throws {
+        let spec = try project.write(Self.spec)
+        let child = try startSlowRun(spec, untilCommitted: 4)
         kill(child.processIdentifier, SIGKILL)
         child.waitUntilExit()
         assertNoStageProcessesLeft()
@@ -121,12 +127,7 @@ class ExecutorConformance: XCTestCase {
 
     func checkCancellation() throws {
         let spec = try project.write(Self.spec)
-        let child = try CLI.start(["run", spec, "--jobs", "2", "--executor", executor], cwd: project.root,
-                                  env: ["STEPWISE_MIN_STAGE_SECONDS": "0.6"])
-        waitUntil(seconds: 60) {
-            FileManager.default.fileExists(atPath: project.storeURL.path)
-                && ((try? Store(url: project.storeURL).allKeys().count) ?? 0) >= 3
-        }
+        let child = try startSlowRun(spec, untilCommitted: 3)
         kill(child.processIdentifier, SIGINT)
         let exited = waitUntil(seconds: 20) { !child.isRunning }
         XCTAssertTrue(exited, "run did not stop on Ctrl-C")

@@ -75,8 +75,9 @@ public final class Scheduler {
             board.outcome.reused += 1
         }
         progress.begin(total: stages.count, reused: board.outcome.reused)
+        let byKey = Dictionary(stages.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         executor.status = { [progress] key, text in
-            if let stage = stages.first(where: { $0.key == key }) { progress.status(stage, text) }
+            if let stage = byKey[key] { progress.status(stage, text) }
         }
 
         func ready(_ i: Int) -> Bool {
