@@ -52,8 +52,12 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+            ],
+            plugins: ["EmbedPackagePins"]
         ),
+        // Package.resolved's pins, compiled into Stepwise (the report's versions section).
+        .executableTarget(name: "PackagePinsTool"),
+        .plugin(name: "EmbedPackagePins", capability: .buildTool(), dependencies: ["PackagePinsTool"]),
         .executableTarget(
             name: "stepwise",
             dependencies: [

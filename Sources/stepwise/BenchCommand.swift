@@ -5,6 +5,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Performance benchmarks.",
-        subcommands: [BenchTrainerCommand.self, BenchStoreCommand.self]
+        subcommands: [BenchTrainerCommand.self, BenchStoreCommand.self, BenchReportCommand.self]
     )
 }

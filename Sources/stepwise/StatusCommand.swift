@@ -11,12 +11,30 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Re-hash every artifact folder against its recorded sha256 (slow for large checkpoints).")
     var verify = false
 
+    @Flag(help: "Print the status as JSON (fields in docs/json-interfaces.md).")
+    var json = false
+
     func run() throws {
         let e = try options.load()
         let plan = try Planner.plan(e)
         let store = try options.existingStore(for: e)
         // Report broken artifact folders without repairing: `status` never changes the store.
         let check = try store.map { try ArtifactCheck.run(store: $0, plan: plan, verify: verify, repair: false) }
+        if json {
+            let status = PlanStatus(plan: plan, cachedKeys: check?.valid ?? [])
+            var failures: [StatusJSON.Failure] = []
+            if let store {
+                for (i, s) in plan.stages.enumerated() where status.states[i] == .toRun {
+                    if let failure = try store.lastFailure(key: s.key) { failures.append(.init(key: s.key, label: s.label, error: failure)) }
+                }
+            }
+            let out = StatusJSON(status: status, store: options.storeURL(for: e).path, storeExists: store != nil,
+                                 problems: check?.problems ?? [], failures: failures,
+                                 slurmJobs: try store.map { try SlurmJobsView.lines(store: $0, keys: plan.stages.map(\.key)) } ?? [],
+                                 lastRun: try store?.lastRun(spec: options.spec))
+            print(out.text, terminator: "")
+            return
+        }
         for problem in check?.problems ?? [] { print("problem: \(problem)") }
         let status = PlanStatus(plan: plan, cachedKeys: check?.valid ?? [])
         print("experiment \(e.name): \(plan.stages.count - status.toRunCount)/\(plan.stages.count) stages cached")

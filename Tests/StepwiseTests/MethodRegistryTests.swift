@@ -82,7 +82,7 @@ final class MethodRegistryTests: XCTestCase {
         let trains = plan.stages.filter { $0.kind == .train }
         XCTAssertEqual(Set(trains.compactMap { $0.cell?.labels }), ["gold", "teacher"])
         let report = plan.stages[plan.reportIndex!]
-        XCTAssertEqual(report.inputs.filter { !$0.role.hasPrefix("teacher:") }.count, 2, "both evaluations reach the report")
+        XCTAssertEqual(report.inputs.filter { plan.stages[$0.index].kind == .evaluate }.count, 2, "both evaluations reach the report")
         let rows = ["gold", "teacher"].map { labels in
             ResultRow(EvaluationArtifact(method: "single_task", size: "tiny", dataFraction: 1,
                                          options: MethodVariant(["labels": .string(labels)]), seed: 0, split: "test",

@@ -80,6 +80,8 @@ public enum PlanPrinter {
             if let why = explanations?[i] { o["why"] = .string(why) }
             return .object(o)
         }
-        return JSONValue.object(["experiment": .string(status.plan.experiment.name), "stages": .array(items)]).canonical + "\n"
+        // A stable interface (docs/json-interfaces.md): fields are only added; format_version marks a change of meaning.
+        return JSONValue.object(["format_version": .number(Double(StatusJSON.formatVersion)),
+                                 "experiment": .string(status.plan.experiment.name), "stages": .array(items)]).canonical + "\n"
     }
 }

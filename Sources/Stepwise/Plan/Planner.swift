@@ -26,6 +26,7 @@ public enum Planner {
 
         let cells = e.cells
         var evaluations: [(role: String, index: Int)] = []
+        var trained: [(role: String, index: Int)] = []   // the report draws their training curves
         if !cells.isEmpty {
             var tokInputs = [("dataset", dataset)]
             if let a = annotate[.train] { tokInputs.append(("annotate_train", a)) }
@@ -57,6 +58,7 @@ public enum Planner {
                                                           maxNewTokens: e.train.maxTargetLength), settings: NoSettings()),
                                  [("dataset", dataset), ("train", train)], cell: cell)
                 evaluations.append((cell.label, eval))
+                trained.append((ReportRenderer.trainRolePrefix + cell.label, train))
             }
         }
         // Rows scored on the teacher's own test answers (few-shot CoT).
@@ -70,8 +72,10 @@ public enum Planner {
         // The teacher's per-split quality (parse failures, accuracy, tokens) is in the report too.
         let teacherInputs = annotate.sorted { $0.key.rawValue < $1.key.rawValue }
             .map { (ReportRenderer.teacherRolePrefix + $0.key.rawValue, $0.value) }
+        // The dataset gives the teacher samples their inputs and gold labels.
+        let samplesInputs = annotate.isEmpty ? [] : [(ReportRenderer.datasetRole, dataset)]
         b.add("report[\(e.name)]", ReportStage.work(.init(context: ReportContext(e)), settings: NoSettings()),
-              evaluations + teacherInputs)
+              evaluations + teacherInputs + trained + samplesInputs)
         return Plan(experiment: e, stages: b.stages)
     }
 

@@ -84,20 +84,20 @@ public struct LineChart {
         func n(_ v: Double) -> String { String(format: "%.1f", v) }
 
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" font-family=\"sans-serif\" font-size=\"12\">\n"
-        s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        s += "<rect class=\"bg\" width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         s += "<text x=\"\(n(left + pw / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">\(Self.esc(title))</text>\n"
         // Axes, grid, ticks.
-        s += "<line x1=\"\(n(left))\" y1=\"\(n(top + ph))\" x2=\"\(n(left + pw))\" y2=\"\(n(top + ph))\" stroke=\"black\"/>\n"
-        s += "<line x1=\"\(n(left))\" y1=\"\(n(top))\" x2=\"\(n(left))\" y2=\"\(n(top + ph))\" stroke=\"black\"/>\n"
+        s += "<line x1=\"\(n(left))\" y1=\"\(n(top + ph))\" x2=\"\(n(left + pw))\" y2=\"\(n(top + ph))\" class=\"ax\" stroke=\"black\"/>\n"
+        s += "<line x1=\"\(n(left))\" y1=\"\(n(top))\" x2=\"\(n(left))\" y2=\"\(n(top + ph))\" class=\"ax\" stroke=\"black\"/>\n"
         let steps = Int((ymax * 10).rounded())
         let every = steps > 5 ? 2 : 1
         for i in stride(from: 0, through: steps, by: every) {
             let v = Double(i) / 10
-            s += "<line x1=\"\(n(left))\" y1=\"\(n(y(v)))\" x2=\"\(n(left + pw))\" y2=\"\(n(y(v)))\" stroke=\"#ddd\"/>\n"
+            s += "<line x1=\"\(n(left))\" y1=\"\(n(y(v)))\" x2=\"\(n(left + pw))\" y2=\"\(n(y(v)))\" class=\"grid\" stroke=\"#ddd\"/>\n"
             s += "<text x=\"\(n(left - 6))\" y=\"\(n(y(v) + 4))\" text-anchor=\"end\">\(String(format: "%.0f", v * 100))</text>\n"
         }
         for (f, label) in xTicks {
-            s += "<line x1=\"\(n(x(f)))\" y1=\"\(n(top + ph))\" x2=\"\(n(x(f)))\" y2=\"\(n(top + ph + 5))\" stroke=\"black\"/>\n"
+            s += "<line x1=\"\(n(x(f)))\" y1=\"\(n(top + ph))\" x2=\"\(n(x(f)))\" y2=\"\(n(top + ph + 5))\" class=\"ax\" stroke=\"black\"/>\n"
             s += "<text x=\"\(n(x(f)))\" y=\"\(n(top + ph + 18))\" text-anchor=\"middle\">\(Self.esc(label))</text>\n"
         }
         s += "<text x=\"\(n(left + pw / 2))\" y=\"\(n(h - 16))\" text-anchor=\"middle\">\(Self.esc(xLabel))</text>\n"
@@ -118,18 +118,16 @@ public struct LineChart {
             legend.append((name, color, false))
         }
         if let teacher {
-            s += "<line x1=\"\(n(left))\" y1=\"\(n(y(teacher)))\" x2=\"\(n(left + pw))\" y2=\"\(n(y(teacher)))\" stroke=\"#555\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n"
+            s += "<line x1=\"\(n(left))\" y1=\"\(n(y(teacher)))\" x2=\"\(n(left + pw))\" y2=\"\(n(y(teacher)))\" class=\"ref\" stroke=\"#555\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n"
             legend.append(("few_shot_cot (teacher)", "#555", true))
         }
         for (i, (name, color, dashed)) in legend.enumerated() {
             let ly = top + 10 + Double(i) * 20, lx = left + pw + 16
-            s += "<line x1=\"\(n(lx))\" y1=\"\(n(ly))\" x2=\"\(n(lx + 22))\" y2=\"\(n(ly))\" stroke=\"\(color)\" stroke-width=\"2\"\(dashed ? " stroke-dasharray=\"6 4\"" : "")/>\n"
+            s += "<line x1=\"\(n(lx))\" y1=\"\(n(ly))\" x2=\"\(n(lx + 22))\" y2=\"\(n(ly))\" stroke=\"\(color)\" stroke-width=\"2\"\(dashed ? " class=\"ref\" stroke-dasharray=\"6 4\"" : "")/>\n"
             s += "<text x=\"\(n(lx + 28))\" y=\"\(n(ly + 4))\">\(Self.esc(name))</text>\n"
         }
         return s + "</svg>\n"
     }
 
-    static func esc(_ t: String) -> String {
-        t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
+    static func esc(_ t: String) -> String { Markup.escape(t) }
 }

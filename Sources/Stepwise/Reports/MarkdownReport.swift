@@ -10,6 +10,11 @@ public struct MarkdownReport {
     public var missing: [String]
     public var claims: [ClaimVerdict] = []
     public var arms: ResultArms? = nil
+    /// Training-curve figures (file names), one per (method variant, size).
+    public var curveFigures: [String] = []
+    public var teacherSamples: [TeacherSampleSet] = []
+    /// Files under `predictions/`.
+    public var predictionFiles: [String] = []
 
     public func render(figures: [String] = []) -> String {
         let e = context
@@ -21,8 +26,18 @@ public struct MarkdownReport {
             out += missing.prefix(5).map { "`\($0)`" }.joined(separator: ", ") + (missing.count > 5 ? ", …" : "") + "\n\n"
         }
         out += "## Results\n\n"
-        out += table(decimals: d)
+        out += ResultsTable(context: context, rows: rows, teacher: teacher, arms: arms).markdown
         for f in figures { out += "\n![\(f)](\(f))\n" }
+        if !predictionFiles.isEmpty {
+            out += "\nPer-example test predictions of every row: `predictions/` (\(predictionFiles.count) JSON Lines files, "
+            out += "`{\"id\", \"prediction\", \"correct\"}` per line).\n"
+        }
+        if !curveFigures.isEmpty {
+            out += "\n## Training curves\n\n"
+            out += "Loss per stream (log scale), validation \(e.metric) with the selected checkpoint (◆), and the learning rate, "
+            out += "per data fraction and seed.\n"
+            for f in curveFigures { out += "\n![\(f)](\(f))\n" }
+        }
         if let teacher {
             out += "\n## Teacher\n\n"
             out += "Few-shot CoT teacher (`\(e.teacherKind)`) on the test split: \(SeedStats([teacher.value]).formatted(decimals: d)) % "
@@ -38,6 +53,7 @@ public struct MarkdownReport {
                 out += "| \(String(format: "%.\(d)f", t.accuracy * 100)) | \(t.requests) | \(t.promptTokens) | \(t.completionTokens) |\n"
             }
         }
+        out += TeacherSampleMarkdown.render(teacherSamples)
         out += "\n## Protocol\n\n"
         out += "Students train on the sweep's fraction of the training split (nested subsets per seed: 12.5 % ⊂ 25 % ⊂ 50 % ⊂ 100 %). "
         out += "Checkpoints are selected on the validation split; the test split is scored once, on the selected checkpoint.\n"
@@ -53,81 +69,9 @@ public struct MarkdownReport {
         }
         // The cost table is the store's record of wall times, not part of the report artifact
         // (a cached artifact cannot depend on how long things took): filled in when written out.
-        out += "\n" + MarkdownReport.costMarker + "\n"
+        out += "\n" + ReportPlaceholder.costs.marker + "\n"
+        out += ReportPlaceholder.versions.marker + "\n"
         return out
-    }
-
-    /// Rows: method (and λ/labels); columns: size × data fraction.
-    func table(decimals: Int) -> String {
-        let students = rows.filter { $0.size != "teacher" }
-        var groups: [ResultGroup: [Double]] = [:]
-        for r in students { groups[r.group, default: []].append(r.value) }
-        let sizes = context.sizes.filter { s in students.contains { $0.size == s } }
-        let fractions = context.dataFractions.sorted()
-        var rowKeys: [String] = []
-        var rowNames: [String: ResultRow] = [:]
-        for r in students {
-            let name = r.displayName
-            if rowNames[name] == nil { rowKeys.append(name); rowNames[name] = r }
-        }
-        let columns = max(1, sizes.count * fractions.count)
-        if sizes.isEmpty {
-            // Teacher only: one column.
-            var out = "| method | test |\n|---|---:|\n"
-            if let t = teacher { out += "| few_shot_cot (teacher) | \(SeedStats([t.value]).formatted(decimals: decimals)) |\n" }
-            return out + "\nValues are test \(context.metric) in %.\n"
-        }
-        var seedsShown = Set<Int>(), examplesShown = Set<Int>()
-        var out = "| method |" + sizes.flatMap { s in fractions.map { " \(s) @ \(pct($0)) |" } }.joined() + "\n"
-        out += "|---|" + String(repeating: "---:|", count: sizes.count * fractions.count) + "\n"
-        for name in rowKeys {
-            let row = rowNames[name]!
-            out += "| \(name) |"
-            for s in sizes {
-                for f in fractions {
-                    var g = row.group
-                    g.size = s; g.dataFraction = f
-                    if let summary = arms?.summary(name: name, size: s, fraction: f) {
-                        out += " " + Self.format(summary, decimals: decimals) + " |"
-                        seedsShown.insert(summary.seeds); examplesShown.insert(summary.examples)
-                    } else {
-                        out += " " + (groups[g].map { SeedStats($0).formatted(decimals: decimals) } ?? "–") + " |"
-                    }
-                }
-            }
-            out += "\n"
-        }
-        if let t = teacher {
-            out += "| few_shot_cot (teacher) |" + String(repeating: " \(SeedStats([t.value]).formatted(decimals: decimals)) |",
-                                                     count: columns) + "\n"
-        }
-        if seedsShown.isEmpty {
-            out += "\nValues are test \(context.metric) in %, mean ± std over seeds \(context.seeds.map(String.init).joined(separator: ", ")).\n"
-        } else {
-            let list = { (s: Set<Int>) in s.sorted().map(String.init).joined(separator: " or ") }
-            out += "\nValues are test \(context.metric) in %: mean over seeds ± the half-width of its 95 % interval "
-            out += "(t-interval over seeds; with one seed, a bootstrap over test examples), from \(list(seedsShown)) seed(s) "
-            out += "(\(context.seeds.map(String.init).joined(separator: ", "))) and \(list(examplesShown)) test examples per cell.\n"
-        }
-        return out
-    }
-
-    /// "62.0 ± 2.8": mean and the interval's half-width, in points.
-    static func format(_ c: CellSummary, decimals: Int) -> String {
-        let f = "%.\(decimals)f"
-        return "\(String(format: f, c.mean * 100)) ± \(String(format: f, (c.upper - c.lower) / 2 * 100))"
-    }
-
-    static let costMarker = "<!-- stage costs -->"
-
-    /// report.md with the cost table in place of its marker.
-    public static func withCosts(_ text: String, _ costs: [(kind: String, count: Int, seconds: Double)]) -> String {
-        var table = ""
-        if !costs.isEmpty {
-            table = "## Cost\n\n| stage | count | wall time (s) |\n|---|---:|---:|\n"
-            for c in costs { table += "| \(c.kind) | \(c.count) | \(String(format: "%.1f", c.seconds)) |\n" }
-        }
-        return text.replacingOccurrences(of: costMarker + "\n", with: table)
     }
 
     func pct(_ f: Double) -> String { "\(JSONValue.format(f * 100)) %" }

@@ -24,12 +24,17 @@ public enum PredictionFiles {
 
     /// `distill_step_by_step-lambda=1-labels=gold-d64-f0.125-seed0.jsonl`, `few_shot_cot-teacher.jsonl`.
     static func fileName(_ e: EvaluationArtifact) -> String {
-        var parts = [e.method]
-        for key in (e.options?.values.keys.sorted() ?? []) { parts.append("\(key)=\(e.options!.values[key]!.plain)") }
-        parts.append(e.size)
+        var parts = [e.size]
         if let f = e.dataFraction { parts.append("f\(JSONValue.format(f))") }
         if let s = e.seed { parts.append("seed\(s)") }
-        let name = parts.joined(separator: "-").map { $0.isLetter || $0.isNumber || "-_=.".contains($0) ? $0 : "_" }
-        return String(name) + ".jsonl"
+        return fileStem(method: e.method, options: e.options, parts: parts) + ".jsonl"
+    }
+
+    /// `method-key=value-…-part-…`, with anything but letters, digits and `-_=.` replaced (a safe file name).
+    static func fileStem(method: String, options: MethodVariant?, parts: [String]) -> String {
+        var all = [method]
+        for key in (options?.values.keys.sorted() ?? []) { all.append("\(key)=\(options!.values[key]!.plain)") }
+        all += parts
+        return String(all.joined(separator: "-").map { $0.isLetter || $0.isNumber || "-_=.".contains($0) ? $0 : "_" })
     }
 }

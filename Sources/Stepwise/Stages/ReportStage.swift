@@ -24,6 +24,8 @@ public struct ReportContext: Codable, Sendable {
     public var seeds: [Int]
     public var claims: [ClaimSpec]
     public var studentSizes: [StudentSize]
+    /// The training recipe's learning-rate schedule (drawn under the training curves).
+    public var learningRate: LearningRatePlan?
 
     public init(_ e: Experiment) {
         // Not the spec's path: a key never depends on where a file lives or what it is called.
@@ -31,6 +33,7 @@ public struct ReportContext: Codable, Sendable {
         datasetKind = e.dataset.kind.rawValue; teacherKind = e.teacher.kind.rawValue; metric = e.dataset.metric
         sizes = e.sweep.sizes; dataFractions = e.sweep.dataFractions; seeds = e.sweep.seeds; claims = e.claims
         studentSizes = e.student.sizes
+        learningRate = LearningRatePlan(e.train)
     }
 }
 
@@ -38,7 +41,7 @@ public struct ReportContext: Codable, Sendable {
 /// artifact, and written out (materialized) after every run.
 public enum ReportStage: StageDefinition {
     public static let kind: StageKind = "report"
-    public static let version = 6   // 4: method variants by name; costs filled in when written out; 5: verdicts with uncertainty, predictions/*.jsonl; 6: results.csv keeps the original columns first, variant last
+    public static let version = 7   // 4: method variants by name; costs filled in when written out; 5: verdicts with uncertainty, predictions/*.jsonl; 6: results.csv keeps the original columns first, variant last; 7: training curves, teacher samples, index.html
 
     public struct Params: Codable, Sendable {
         public var context: ReportContext
@@ -46,8 +49,8 @@ public enum ReportStage: StageDefinition {
 
     public static func run(_ p: Params, settings: NoSettings, inputs: StageInputs, output: StageOutput) throws {
         var collected = ReportRenderer.Inputs()
-        for (role, _) in inputs.artifacts {
-            try ReportRenderer.add(role: role, data: try inputs.data(role), label: role, to: &collected)
+        for (role, location) in inputs.artifacts {
+            try ReportRenderer.add(role: role, location: location, label: role, to: &collected)
         }
         try output.write(ReportRenderer.render(context: p.context, inputs: collected))
     }
@@ -66,38 +69,71 @@ public struct TeacherSplitStats: Codable, Sendable {
 
 /// Turns evaluations into the report files; shared by the report stage and `stepwise report`.
 public enum ReportRenderer {
-    /// What a report is made of: the evaluations present, the teacher's quality per split, and
-    /// the labels of evaluations not (yet) in the store.
+    /// What a report is made of: the evaluations present, the teacher's output per split, the
+    /// training summaries by cell label, the dataset (for the teacher samples), and the labels
+    /// of evaluations not (yet) in the store.
     public struct Inputs {
         public var evaluations: [EvaluationArtifact] = []
         public var teacherSplits: [TeacherSplitStats] = []
+        public var annotations: [AnnotationArtifact] = []
+        public var training: [String: TrainingSummary] = [:]
+        public var dataset: DatasetSplits?
         public var missing: [String] = []
+
+        public init(evaluations: [EvaluationArtifact] = [], teacherSplits: [TeacherSplitStats] = [], annotations: [AnnotationArtifact] = [],
+                    training: [String: TrainingSummary] = [:], dataset: DatasetSplits? = nil, missing: [String] = []) {
+            self.evaluations = evaluations; self.teacherSplits = teacherSplits; self.annotations = annotations
+            self.training = training; self.dataset = dataset; self.missing = missing
+        }
     }
 
     /// Reads the report stage's inputs from the store (`stepwise report`), noting the missing ones.
-    public static func collect(plan: Plan, stage: Stage, payload: (String) throws -> Data?) throws -> Inputs {
+    public static func collect(plan: Plan, stage: Stage, location: (String) throws -> ArtifactLocation?) throws -> Inputs {
         var out = Inputs()
         for input in stage.inputs {
             let source = plan.stages[input.index]
-            guard let data = try payload(source.key) else { out.missing.append(source.label); continue }
-            try add(role: input.role, data: data, label: source.label, to: &out)
+            guard let found = try location(source.key) else {
+                if source.kind != .train && input.role != datasetRole { out.missing.append(source.label) }
+                continue
+            }
+            try add(role: input.role, location: found, label: source.label, to: &out)
         }
         return out
     }
 
-    /// Teacher inputs have roles `teacher:<split>`; the others are evaluations.
-    static func add(role: String, data: Data, label: String, to out: inout Inputs) throws {
-        if role.hasPrefix(teacherRolePrefix) {
+    /// Roles: `teacher:<split>` (annotations), `train:<cell label>` (a checkpoint folder whose
+    /// `training.json` has the curves), `dataset`, and the evaluations (any other role).
+    static func add(role: String, location: ArtifactLocation, label: String, to out: inout Inputs) throws {
+        if role.hasPrefix(trainRolePrefix) {
+            guard case .folder(let folder) = location else { return }
+            let url = folder.appendingPathComponent(TrainStage.summaryFile)
+            out.training[String(role.dropFirst(trainRolePrefix.count))] =
+                try ArtifactCodec.decode(TrainingSummary.self, from: ArtifactFiles.read(url, what: "training summary of \(label)"),
+                                         what: "training summary in \(url.path)")
+            return
+        }
+        let data: Data
+        switch location {
+        case .inline(let d): data = d
+        case .file(let url): data = try ArtifactFiles.read(url, what: "\(role) input of the report")
+        case .folder(let url): data = try ArtifactFiles.read(url.appendingPathComponent(ArtifactFiles.payloadName), what: "\(role) input of the report")
+        }
+        if role == datasetRole {
+            out.dataset = try ArtifactCodec.decode(DatasetSplits.self, from: data, what: label)
+        } else if role.hasPrefix(teacherRolePrefix) {
             let a = try ArtifactCodec.decode(AnnotationArtifact.self, from: data, what: label)
             out.teacherSplits.append(TeacherSplitStats(split: a.split, count: a.annotations.count, parseFailures: a.parseFailures,
                                                        accuracy: a.teacherAccuracy, requests: a.requests,
                                                        promptTokens: a.promptTokens, completionTokens: a.completionTokens))
+            out.annotations.append(a)
         } else {
             out.evaluations.append(try ArtifactCodec.decode(EvaluationArtifact.self, from: data, what: label))
         }
     }
 
     static let teacherRolePrefix = "teacher:"
+    static let trainRolePrefix = "train:"
+    static let datasetRole = "dataset"
 
     public static func render(context: ReportContext, inputs: Inputs) throws -> ReportArtifact {
         let evaluations = inputs.evaluations
@@ -106,30 +142,73 @@ public enum ReportRenderer {
         let arms = ResultArms(evaluations)
         let verdicts = ClaimChecker.check(context.claims, arms: arms, sizes: context.sizes,
                                           fractions: context.dataFractions.sorted())
-        let md = MarkdownReport(context: context, rows: rows, teacher: teacher, teacherSplits: inputs.teacherSplits,
-                                missing: inputs.missing, claims: verdicts, arms: arms)
-        let json = try ArtifactCodec.encode(rows)
-        var figures: [String: String] = [:]
+        var files: [String: String] = [:]
+        var figures: [HTMLReport.Figure] = []
         if context.dataFractions.count > 1 {
             for size in context.sizes where rows.contains(where: { $0.size == size }) {
-                figures["data-size-\(size).svg"] = Figures.dataSize(title: "\(context.name): data size",
-                                                                    metric: context.metric, size: size, rows: rows, arms: arms)
+                figures.append(.init(file: "data-size-\(size).svg", caption: "Test \(context.metric) against the share of training data, student \(size)",
+                                     svg: Figures.dataSize(title: "\(context.name): data size", metric: context.metric, size: size, rows: rows, arms: arms)))
             }
         }
         if context.sizes.count > 1 {
             for f in context.dataFractions.sorted() where rows.contains(where: { $0.dataFraction == f }) {
-                figures["model-size-\(JSONValue.format(f * 100)).svg"] = Figures.modelSize(
-                    title: "\(context.name): model size", metric: context.metric, fraction: f, rows: rows, arms: arms)
+                figures.append(.init(file: "model-size-\(JSONValue.format(f * 100)).svg",
+                                     caption: "Test \(context.metric) against student size, \(JSONValue.format(f * 100)) % of the training data",
+                                     svg: Figures.modelSize(title: "\(context.name): model size", metric: context.metric, fraction: f, rows: rows, arms: arms)))
             }
         }
-        for (name, text) in PredictionFiles.render(evaluations) { figures["predictions/\(name)"] = text }
-        return ReportArtifact(files: figures.merging([
+        let curves = curveFigures(context: context, evaluations: evaluations, training: inputs.training)
+        let samples = teacherSamples(context: context, annotations: inputs.annotations, dataset: inputs.dataset)
+        let predictions = PredictionFiles.render(evaluations)
+        for f in figures + curves { files[f.file] = f.svg }
+        for (name, text) in predictions { files["predictions/\(name)"] = text }
+        let md = MarkdownReport(context: context, rows: rows, teacher: teacher, teacherSplits: inputs.teacherSplits,
+                                missing: inputs.missing, claims: verdicts, arms: arms, curveFigures: curves.map(\.file),
+                                teacherSamples: samples, predictionFiles: predictions.keys.sorted())
+        let html = HTMLReport(context: context, table: ResultsTable(context: context, rows: rows, teacher: teacher, arms: arms),
+                              teacher: teacher, teacherSplits: inputs.teacherSplits, missing: inputs.missing, claims: verdicts,
+                              figures: figures, curves: curves, teacherSamples: samples, predictionFiles: predictions.count)
+        return ReportArtifact(files: files.merging([
             "results.csv": ResultsCSV.render(rows),
-            "results.json": String(decoding: json, as: UTF8.self) + "\n",
+            "results.json": String(decoding: try ArtifactCodec.encode(rows), as: UTF8.self) + "\n",
             "claims.json": String(decoding: try ArtifactCodec.encode(verdicts), as: UTF8.self) + "\n",
             "results.tex": LatexTable(context: context, rows: rows).render(),
-            "report.md": md.render(figures: figures.keys.sorted()),
+            "report.md": md.render(figures: figures.map(\.file)),
+            "index.html": html.render(),
         ]) { _, b in b }, claims: verdicts)
+    }
+
+    /// One small-multiples figure per (method variant, size), in results-table order; a cell's
+    /// curves are drawn once its evaluation is in (the evaluation names the cell).
+    static func curveFigures(context: ReportContext, evaluations: [EvaluationArtifact], training: [String: TrainingSummary]) -> [HTMLReport.Figure] {
+        var groups: [String: [TrainingCurve]] = [:]
+        var order: [(name: String, size: String, file: String)] = []
+        for e in evaluations {
+            guard let fraction = e.dataFraction, let seed = e.seed else { continue }
+            let cell = Cell(method: e.method, size: e.size, dataFraction: fraction, seed: seed, variant: e.options ?? MethodVariant())
+            guard let summary = training[cell.label] else { continue }
+            let name = ResultRow(e).displayName
+            let id = "\(name)\u{1}\(e.size)"
+            if groups[id] == nil { order.append((name, e.size, PredictionFiles.fileStem(method: e.method, options: e.options, parts: [e.size]))) }
+            groups[id, default: []].append(TrainingCurve(cell: cell, summary: summary))
+        }
+        let sizeRank = Dictionary(context.sizes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        let ranked = order.enumerated().sorted { ((sizeRank[$0.element.size] ?? .max), $0.offset) < ((sizeRank[$1.element.size] ?? .max), $1.offset) }
+        return ranked.map(\.element).map { g in
+            let curves = groups["\(g.name)\u{1}\(g.size)"]!
+            let svg = TrainingCurveFigure(title: "\(context.name): training curves — \(g.name), \(g.size)", metric: context.metric,
+                                          curves: curves, learningRate: context.learningRate).render()
+            return HTMLReport.Figure(file: "curves-\(g.file).svg", caption: "\(g.name) · \(g.size) · \(curves.count) cells", svg: svg)
+        }
+    }
+
+    static func teacherSamples(context: ReportContext, annotations: [AnnotationArtifact], dataset: DatasetSplits?) -> [TeacherSampleSet] {
+        guard let dataset else { return [] }
+        let metric = Metric(rawValue: context.metric) ?? .exactMatch
+        return annotations.compactMap { a in
+            guard let split = Split(rawValue: a.split) else { return nil }
+            return TeacherSampleSet.choose(split: a.split, annotations: a.annotations, examples: dataset[split], metric: metric)
+        }
     }
 
     /// Wall time per stage kind over the plan's stages that are in the store.
@@ -148,7 +227,14 @@ public enum ReportRenderer {
     public static func materialize(_ report: ReportArtifact, experiment: Experiment,
                                    stageCosts: [(kind: String, count: Int, seconds: Double)] = [], into dir: URL? = nil) throws -> URL {
         var report = report
-        if let md = report.files["report.md"] { report.files["report.md"] = MarkdownReport.withCosts(md, stageCosts) }
+        // The spec's path as the project knows it (not as this command was typed), so the page
+        // does not change with the working directory.
+        let spec = URL(fileURLWithPath: experiment.file).standardizedFileURL.path
+        let root = experiment.root.standardizedFileURL.path + "/"
+        let values = ReportPlaceholder.Values(costs: stageCosts, specPath: spec.hasPrefix(root) ? String(spec.dropFirst(root.count)) : spec,
+                                              specText: try? String(contentsOfFile: spec, encoding: .utf8))
+        if let md = report.files["report.md"] { report.files["report.md"] = ReportPlaceholder.fillMarkdown(md, values) }
+        if let page = report.files["index.html"] { report.files["index.html"] = HTMLReport.fill(page, values) }
         let out = dir ?? experiment.root.appendingPathComponent("Results").appendingPathComponent(experiment.name)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         var written: Set<String> = []
@@ -193,14 +279,14 @@ public enum ReportRenderer {
     }
 
     static func isFigureFile(_ name: String) -> Bool {
-        (name.hasPrefix("data-size-") || name.hasPrefix("model-size-")) && (name.hasSuffix(".svg") || name.hasSuffix(".png"))
+        (name.hasPrefix("data-size-") || name.hasPrefix("model-size-") || name.hasPrefix("curves-")) && (name.hasSuffix(".svg") || name.hasSuffix(".png"))
     }
 
     static func svgName(ofPNG name: String) -> String {
         name.hasSuffix(".png") ? String(name.dropLast(4)) + ".svg" : name
     }
 
-    static func executableInPath(_ tool: String) -> URL? {
+    public static func executableInPath(_ tool: String) -> URL? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         return path.split(separator: ":").map { URL(fileURLWithPath: String($0)).appendingPathComponent(tool) }
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }
