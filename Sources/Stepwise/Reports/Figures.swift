@@ -80,7 +80,8 @@ public struct LineChart {
         // Round the top up to a multiple of 10 % so the ticks are round numbers.
         let highest = (series.flatMap { $0.points.map { $0.stats.mean + $0.stats.std } } + [teacher ?? 0]).max() ?? 1
         let ymax = min(1, max(0.1, (highest * 1.05 * 10).rounded(.up) / 10))
-        func y(_ v: Double) -> Double { top + ph - v / ymax * ph }
+        // Clamped to the plot: a wide interval's error bar stops at the axis instead of crossing it.
+        func y(_ v: Double) -> Double { top + ph - min(1, max(0, v / ymax)) * ph }
         func n(_ v: Double) -> String { String(format: "%.1f", v) }
 
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" font-family=\"sans-serif\" font-size=\"12\">\n"

@@ -63,20 +63,24 @@ enum HTMLPageAssets {
         th.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();sort();}});
         });});
         document.querySelectorAll('button.toggle').forEach(function(b){
-        b.hidden=false;
-        b.addEventListener('click',function(){
         var all=document.querySelectorAll('#'+b.getAttribute('data-section')+' details');
-        var open=Array.prototype.some.call(all,function(d){return !d.open;});
-        all.forEach(function(d){d.open=open;});
-        b.textContent=open?'collapse all':'expand all';});
+        function closed(){return Array.prototype.some.call(all,function(d){return !d.open;});}
+        function label(){b.textContent=closed()?'expand all':'collapse all';}
+        if(!all.length){return;}
+        b.hidden=false;label();
+        b.addEventListener('click',function(){var open=closed();all.forEach(function(d){d.open=open;});label();});
+        all.forEach(function(d){d.addEventListener('toggle',label);});
         });
         })();
         """
 
+    /// Exactly what goes between `<script>` and `</script>` (the hash covers every byte of it).
+    static var scriptElement: String { "\n" + script + "\n" }
+
     /// The Content-Security-Policy: nothing may load from anywhere, and only this page's own
     /// script may run (by its hash), so an escaping bug could still not execute injected script.
     static var contentSecurityPolicy: String {
-        let digest = Data(SHA256.hash(data: Data(script.utf8))).base64EncodedString()
+        let digest = Data(SHA256.hash(data: Data(scriptElement.utf8))).base64EncodedString()
         return "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-\(digest)'"
     }
 }

@@ -22,6 +22,8 @@ public struct HTMLReport {
     public var predictionFiles: Int
     /// Open at most this many curve figures at first (each is a grid of panels).
     static let openCurveFigures = 6
+    /// A claim's comparisons are listed open up to this many.
+    static let openEvidenceLines = 6
 
     func esc(_ s: String) -> String { Markup.escape(s) }
 
@@ -55,7 +57,7 @@ public struct HTMLReport {
         out += "the test split is scored once, on the selected checkpoint.</p>\n</section>\n"
         for p in [ReportPlaceholder.spec, .costs, .versions] { out += p.marker + "\n" }
         out += "</main>\n<footer>Written by Stepwise. This page is self-contained: it loads nothing from the network.</footer>\n"
-        out += "<script>\n\(HTMLPageAssets.script)\n</script>\n</body>\n</html>\n"
+        out += "<script>\(HTMLPageAssets.scriptElement)</script>\n</body>\n</html>\n"
         return out
     }
 
@@ -81,14 +83,17 @@ public struct HTMLReport {
 
     func claimsSection() -> String {
         guard !claims.isEmpty else { return "" }
-        var out = "<section id=\"claims\">\n<h2>Claims</h2>\n<p class=\"note\">Each comparison is a paired bootstrap over test examples and seeds "
+        var out = "<section id=\"claims\">\n<h2>Claims<button type=\"button\" class=\"toggle\" data-section=\"claims\" hidden>expand all</button></h2>\n<p class=\"note\">Each comparison is a paired bootstrap over test examples and seeds "
         out += "(10 000 resamples, 95 % interval of the difference): <strong>reproduced</strong> when the interval lies on the claimed side, "
         out += "<strong>contradicted</strong> when it lies on the other, <strong>inconclusive</strong> otherwise.</p>\n<ul class=\"claims\">\n"
         for v in claims {
-            out += "<li><span class=\"verdict \(v.verdict.rawValue)\">\(v.verdict.rawValue)</span> <code>\(esc(v.claim))</code>\n<ul>\n"
-            for line in v.evidence { out += "<li>\(esc(line))</li>\n" }
-            for line in v.advice { out += "<li>advice: \(esc(line))</li>\n" }
-            out += "</ul></li>\n"
+            out += "<li><span class=\"verdict \(v.verdict.rawValue)\">\(v.verdict.rawValue)</span> <code>\(esc(v.claim))</code>\n"
+            let lines = v.evidence.map(esc) + v.advice.map { "advice: " + esc($0) }
+            let list = "<ul>\n" + lines.map { "<li>\($0)</li>\n" }.joined() + "</ul>"
+            // A sweep's claim can make dozens of comparisons: past a few, they fold away.
+            out += lines.count > Self.openEvidenceLines
+                ? "<details><summary>\(v.evidence.count) comparisons\(v.advice.isEmpty ? "" : " and advice")</summary>\n\(list)</details></li>\n"
+                : "\(list)</li>\n"
         }
         return out + "</ul>\n</section>\n"
     }

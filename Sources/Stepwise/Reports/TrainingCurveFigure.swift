@@ -22,16 +22,27 @@ public struct TrainingCurveFigure {
     static let rateColor = "#7f7f7f"
 
     // Panel geometry (px): a title line, the loss/validation plot, the learning-rate strip, step ticks.
-    static let panelWidth = 290.0, plotLeft = 46.0, plotRight = 38.0
-    static let titleHeight = 18.0, mainHeight = 112.0, gap = 8.0, rateHeight = 26.0, tickHeight = 16.0, panelGap = 14.0
+    static let panelWidth = 272.0, plotLeft = 46.0, plotRight = 38.0
+    static let titleHeight = 24.0, mainHeight = 112.0, gap = 8.0, rateHeight = 26.0, tickHeight = 16.0, panelGap = 14.0
     static var panelHeight: Double { titleHeight + mainHeight + gap + rateHeight + tickHeight + panelGap }
 
     public func render() -> String {
-        let ordered = curves.sorted { ($0.cell.dataFraction, $0.cell.seed) < ($1.cell.dataFraction, $1.cell.seed) }
-        let seeds = Set(ordered.map(\.cell.seed)).count
-        let columns = max(1, min(seeds > 1 ? seeds : 3, 4, ordered.count))
-        let rows = (ordered.count + columns - 1) / columns
-        let width = 16 + Double(columns) * Self.panelWidth
+        // A row per seed, a column per data fraction (wrapping after five), so a sweep's cells
+        // of one method and size fit on one screen and the same column is the same data.
+        let ordered = curves.sorted { ($0.cell.seed, $0.cell.dataFraction) < ($1.cell.seed, $1.cell.dataFraction) }
+        let fractions = Set(ordered.map(\.cell.dataFraction)).sorted()
+        let columns = max(1, min(fractions.count, 5))
+        let panelWidth = columns >= 5 ? 240.0 : Self.panelWidth
+        var slots: [(curve: TrainingCurve, row: Int, column: Int)] = []
+        var row = -1, lastSeed: Int?
+        for c in ordered {
+            let index = fractions.firstIndex(of: c.cell.dataFraction) ?? 0
+            if c.cell.seed != lastSeed || index % columns == 0 && index > 0 { row += 1 }
+            lastSeed = c.cell.seed
+            slots.append((c, row, index % columns))
+        }
+        let rows = row + 1
+        let width = 16 + Double(columns) * panelWidth
         var items: [Legend.Item] = []
         for (i, stream) in (ordered.first?.summary.streamNames ?? []).enumerated() {
             items.append(Legend.Item(color: Self.streamColors[i % Self.streamColors.count], label: "\(stream) loss", marker: false))
@@ -49,9 +60,9 @@ public struct TrainingCurveFigure {
         s += "<text x=\"12\" y=\"20\" font-size=\"14\">\(Markup.escape(title))</text>\n"
         s += legend.render(x: 12, y: 34)
         if ordered.isEmpty { s += "<text x=\"12\" y=\"\(n(top + 20))\">no training curves in the store yet</text>\n" }
-        for (i, curve) in ordered.enumerated() {
-            let x0 = 8 + Double(i % columns) * Self.panelWidth, y0 = top + Double(i / columns) * Self.panelHeight
-            s += panel(curve, x0: x0, y0: y0, scales: scales)
+        for slot in slots {
+            let x0 = 8 + Double(slot.column) * panelWidth, y0 = top + Double(slot.row) * Self.panelHeight
+            s += panel(slot.curve, x0: x0, y0: y0, width: panelWidth, scales: scales)
         }
         return s + "</svg>\n"
     }
@@ -76,9 +87,9 @@ public struct TrainingCurveFigure {
         }
     }
 
-    func panel(_ curve: TrainingCurve, x0: Double, y0: Double, scales: Scales) -> String {
+    func panel(_ curve: TrainingCurve, x0: Double, y0: Double, width: Double, scales: Scales) -> String {
         let n = Markup.coordinate
-        let left = x0 + Self.plotLeft, plotWidth = Self.panelWidth - Self.plotLeft - Self.plotRight
+        let left = x0 + Self.plotLeft, plotWidth = width - Self.plotLeft - Self.plotRight
         let mainTop = y0 + Self.titleHeight, mainBottom = mainTop + Self.mainHeight
         let rateTop = mainBottom + Self.gap, rateBottom = rateTop + Self.rateHeight
         func x(_ step: Double) -> Double { left + min(1, max(0, step / scales.steps)) * plotWidth }
