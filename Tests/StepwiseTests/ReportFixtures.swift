@@ -4,22 +4,28 @@ import Foundation
 /// A small, fixed report input: two methods × two fractions × two seeds, their training curves,
 /// the teacher's annotations of a five-example split (one output unparsable, one wrong, one hostile).
 enum ReportFixture {
-    static let yaml = """
-        name: fixed
-        dataset: {kind: synthetic-arith}
-        teacher: {kind: synthetic}
-        student:
-          sizes:
-            tiny: {d_model: 16, layers: 1, heads: 2, d_ff: 32}
-        train: {steps: 200, warmup: 20, lr: 1.0e-3, seeds: [0, 1]}
-        methods:
-          few_shot_cot: {}
-          standard_finetune: {}
-          distill_step_by_step: {lambda: 1}
-        sweep: {data_fraction: [0.25, 1.0]}
-        claims:
-          - distill_step_by_step > standard_finetune at every data_fraction
-        """
+    static let yaml = spec(train: "{steps: 200, warmup: 20, lr: 1.0e-3, seeds: [0, 1]}",
+                           claims: ["distill_step_by_step > standard_finetune at every data_fraction"])
+
+    /// Two methods and the teacher on one tiny size, two fractions.
+    static func spec(train: String, claims: [String]) -> String {
+        var yaml = """
+            name: fixed
+            dataset: {kind: synthetic-arith}
+            teacher: {kind: synthetic}
+            student:
+              sizes:
+                tiny: {d_model: 16, layers: 1, heads: 2, d_ff: 32}
+            train: \(train)
+            methods:
+              few_shot_cot: {}
+              standard_finetune: {}
+              distill_step_by_step: {lambda: 1}
+            sweep: {data_fraction: [0.25, 1.0]}
+            """
+        if !claims.isEmpty { yaml += "\nclaims:\n" + claims.map { "  - \"\($0)\"" }.joined(separator: "\n") + "\n" }
+        return yaml
+    }
 
     /// A row scored on 100 test examples, the first `v · 100` of them right.
     static func row(_ m: String, _ f: Double, _ seed: Int?, _ v: Double, lambda: Double? = nil, size: String = "tiny") -> EvaluationArtifact {

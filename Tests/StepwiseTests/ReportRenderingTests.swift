@@ -3,42 +3,16 @@ import XCTest
 
 /// Claims, CSV, Markdown and LaTeX from fixed evaluations.
 final class ReportRenderingTests: XCTestCase {
-    /// A row scored on 100 test examples, the first `v · 100` of them right.
     func row(_ m: String, _ f: Double, _ seed: Int?, _ v: Double, lambda: Double? = nil, size: String = "tiny") -> EvaluationArtifact {
-        let right = Int((v * 100).rounded())
-        return EvaluationArtifact(method: m, size: size, dataFraction: f,
-                                  options: lambda.map { MethodVariant(["lambda": .number($0), "labels": .string("gold")]) }, seed: seed,
-                                  split: "test", metric: "equation", value: v, count: 100,
-                                  predictions: (0..<100).map { $0 < right ? "right" : "wrong" },
-                                  exampleIDs: (0..<100).map { "test-\($0)" }, scores: (0..<100).map { $0 < right ? 1 : 0 })
+        ReportFixture.row(m, f, seed, v, lambda: lambda, size: size)
     }
 
-    var evaluations: [EvaluationArtifact] {
-        [row("standard_finetune", 0.25, 0, 0.10), row("standard_finetune", 0.25, 1, 0.14),
-         row("standard_finetune", 1, 0, 0.30), row("standard_finetune", 1, 1, 0.34),
-         row("distill_step_by_step", 0.25, 0, 0.40, lambda: 1), row("distill_step_by_step", 0.25, 1, 0.44, lambda: 1),
-         row("distill_step_by_step", 1, 0, 0.60, lambda: 1), row("distill_step_by_step", 1, 1, 0.64, lambda: 1),
-         { var t = row("few_shot_cot", 1, nil, 0.8, size: "teacher"); t.dataFraction = nil; t.parseFailures = 3; return t }()]
-    }
+    var evaluations: [EvaluationArtifact] { ReportFixture.evaluations }
 
     func experiment(claims: [String]) throws -> Experiment {
         let project = try TempProject()
         defer { project.remove() }
-        var yaml = """
-            name: fixed
-            dataset: {kind: synthetic-arith}
-            teacher: {kind: synthetic}
-            student:
-              sizes:
-                tiny: {d_model: 16, layers: 1, heads: 2, d_ff: 32}
-            train: {seeds: [0, 1]}
-            methods:
-              few_shot_cot: {}
-              standard_finetune: {}
-              distill_step_by_step: {lambda: 1}
-            sweep: {data_fraction: [0.25, 1.0]}
-            """
-        if !claims.isEmpty { yaml += "\nclaims:\n" + claims.map { "  - \"\($0)\"" }.joined(separator: "\n") + "\n" }
+        let yaml = ReportFixture.spec(train: "{seeds: [0, 1]}", claims: claims)
         return try project.experiment(yaml)
     }
 
