@@ -102,6 +102,8 @@ struct HubFileFetch {
         let meter = HubProgressMeter(name: file, total: meta.size, resumedFrom: resumedFrom, report: progress)
         var written = resumedFrom
         try await client.withRetries("downloading \(file)", note: progress) {
+            // Each attempt continues from what is on disk, including what a dropped one wrote.
+            written = Int64(try handle.seekToEnd())
             if let size = meta.size, written >= size { return }   // a complete .incomplete: only checks remain
             written = try await getRemainder(meta, into: handle, from: written, meter: meter)
         }

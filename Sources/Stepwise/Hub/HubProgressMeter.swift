@@ -7,7 +7,8 @@ final class HubProgressMeter {
     private let total: Int64?
     private let report: (@Sendable (String) -> Void)?
     private let started = Date()
-    private var lastReport = Date.distantPast
+    /// The first line comes after half a second: a small file shows only its final line.
+    private var lastReport = Date()
     /// Bytes that were already on disk (a resumed file): not part of the rate.
     private let resumedFrom: Int64
 

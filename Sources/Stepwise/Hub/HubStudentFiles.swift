@@ -46,8 +46,8 @@ enum HubStudentFiles {
         if tokenizer.isEmpty { missing.append("a tokenizer (spiece.model or tokenizer.json)") }
         guard missing.isEmpty, let weights else {
             throw StepwiseError("""
-                \(repo) has no \(missing.joined(separator: ", no ")) — a T5 student needs config.json, weights and a tokenizer; \
-                it has: \(describe(available))
+                \(repo) lacks \(missing.joined(separator: "; ")) — a T5 student needs config.json, weights and a \
+                tokenizer; it has: \(describe(available))
                 """)
         }
         return Choice(files: [config, weights] + tokenizer + optional.filter(available.contains), weightIndex: index)

@@ -17,7 +17,8 @@ DIR holds the repository's files (flat). Prints "PORT <n>" once listening.
                                              X-Linked-Size; X-Repo-Commit on both
     GET  /cdn/{sha256}                       the bytes; honours "Range: bytes=N-" with a 206
     GET  /stats                              {"requests": n, "by_kind": {...}, "cdn_bytes": {file: n},
-                                             "ranges": [[file, start], ...], "auth": [...]}
+                                             "ranges": [[file, start], ...], "auth": [...],
+                                             "etags": {file: blob name}}
                                              (/stats itself is not counted)
 
 Faults: --require-token T answers 401 (X-Error-Code: RepoNotFound, as the hub does for a
@@ -66,7 +67,8 @@ def main():
     by_cdn = {f['etag']: name for name, f in files.items() if f['lfs']}
 
     lock = threading.Lock()
-    stats = {'requests': 0, 'by_kind': {}, 'cdn_bytes': {}, 'ranges': [], 'auth': []}
+    stats = {'requests': 0, 'by_kind': {}, 'cdn_bytes': {}, 'ranges': [], 'auth': [],
+             'etags': {name: f['etag'] for name, f in files.items()}}
     dropped = set()
     failed = set()
 
