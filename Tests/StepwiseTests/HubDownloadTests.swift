@@ -73,6 +73,18 @@ final class HubDownloadTests: FakeServerTestCase {
 
     func sha256(_ name: String) -> String { Hashing.sha256Hex(Self.files[name]!) }
 
+    /// The message of the error resolving `id` throws; a failure of the test when it resolves.
+    func resolveError(_ id: HubModelID, _ env: [String: String], _ why: String,
+                      file: StaticString = #filePath, line: UInt = #line) async -> String {
+        do {
+            _ = try await HubResolver.resolve(id, offline: false, environment: env)
+            XCTFail(why, file: file, line: line)
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
     func testDownloadWritesHuggingFaceHubLayoutThenUsesTheCache() async throws {
         let server = try hub()
         let lines = ProgressLines()
@@ -144,13 +156,9 @@ final class HubDownloadTests: FakeServerTestCase {
 
     func testSha256MismatchIsRefusedAndNothingIsLinked() async throws {
         let server = try hub(faults: ["--wrong-sha", "model.safetensors"])
-        do {
-            _ = try await HubResolver.resolve(id, offline: false, environment: environment(server))
-            XCTFail("accepted bytes whose sha256 differs from the hub's")
-        } catch let e as StepwiseError {
-            XCTAssertTrue(e.description.contains("model.safetensors"), e.description)
-            XCTAssertTrue(e.description.contains("its sha256 is \(sha256("model.safetensors"))"), e.description)
-        }
+        let e = await resolveError(id, environment(server), "accepted bytes whose sha256 differs from the hub's")
+        XCTAssertTrue(e.contains("model.safetensors"), e)
+        XCTAssertTrue(e.contains("its sha256 is \(sha256("model.safetensors"))"), e)
         let fm = FileManager.default
         XCTAssertFalse(fm.fileExists(atPath: repoFolder.appendingPathComponent("snapshots").path), "no snapshot of a failed download")
         XCTAssertFalse(fm.fileExists(atPath: repoFolder.appendingPathComponent("refs/main").path))
@@ -162,19 +170,11 @@ final class HubDownloadTests: FakeServerTestCase {
 
     func testPrivateRepositoryNeedsHFToken() async throws {
         let server = try hub(faults: ["--require-token", "hf_secret"])
-        do {
-            _ = try await HubResolver.resolve(id, offline: false, environment: environment(server))
-            XCTFail("downloaded a private repository without a token")
-        } catch let e as StepwiseError {
-            XCTAssertTrue(e.description.contains("401"), e.description)
-            XCTAssertTrue(e.description.contains("set HF_TOKEN"), e.description)
-        }
-        do {
-            _ = try await HubResolver.resolve(id, offline: false, environment: environment(server, ["HF_TOKEN": "hf_wrong"]))
-            XCTFail("downloaded with a wrong token")
-        } catch let e as StepwiseError {
-            XCTAssertTrue(e.description.contains("token from HF_TOKEN was sent and refused"), e.description)
-        }
+        let noToken = await resolveError(id, environment(server), "downloaded a private repository without a token")
+        XCTAssertTrue(noToken.contains("401"), noToken)
+        XCTAssertTrue(noToken.contains("set HF_TOKEN"), noToken)
+        let wrongToken = await resolveError(id, environment(server, ["HF_TOKEN": "hf_wrong"]), "downloaded with a wrong token")
+        XCTAssertTrue(wrongToken.contains("token from HF_TOKEN was sent and refused"), wrongToken)
         // The token file `huggingface-cli login` writes, when HF_TOKEN is not set.
         let hfHome = temp.appendingPathComponent("hfhome")
         try FileManager.default.createDirectory(at: hfHome, withIntermediateDirectories: true)
@@ -188,31 +188,19 @@ final class HubDownloadTests: FakeServerTestCase {
 
     func testMissingRevisionAndFileAreNamed() async throws {
         let server = try hub(faults: ["--missing", "spiece.model"])
-        do {
-            _ = try await HubResolver.resolve(HubModelID.parse("org/t5-tiny@v9")!, offline: false, environment: environment(server))
-            XCTFail("resolved a revision the hub does not have")
-        } catch let e as StepwiseError {
-            XCTAssertTrue(e.description.contains("org/t5-tiny has no revision v9"), e.description)
-        }
-        do {
-            _ = try await HubResolver.resolve(id, offline: false, environment: environment(server))
-            XCTFail("resolved without spiece.model")
-        } catch let e as StepwiseError {
-            XCTAssertTrue(e.description.contains("has no file spiece.model"), e.description)
-        }
+        let revision = await resolveError(HubModelID.parse("org/t5-tiny@v9")!, environment(server), "resolved a revision the hub does not have")
+        XCTAssertTrue(revision.contains("org/t5-tiny has no revision v9"), revision)
+        let file = await resolveError(id, environment(server), "resolved without spiece.model")
+        XCTAssertTrue(file.contains("has no file spiece.model"), file)
     }
 
     func testRepositoryWithoutUsableWeightsIsRefusedNamingItsFiles() async throws {
         var files = Self.files
         files["model.safetensors"] = nil
         let server = try hub(files)
-        do {
-            _ = try await HubResolver.resolve(id, offline: false, environment: environment(server))
-            XCTFail("resolved a repository without weights")
-        } catch let e as StepwiseError {
-            XCTAssertTrue(e.description.contains("lacks weights"), e.description)
-            XCTAssertTrue(e.description.contains("tf_model.h5"), e.description)
-        }
+        let e = await resolveError(id, environment(server), "resolved a repository without weights")
+        XCTAssertTrue(e.contains("lacks weights"), e)
+        XCTAssertTrue(e.contains("tf_model.h5"), e)
     }
 
     func testShardedWeightsFetchEveryShard() async throws {
