@@ -136,6 +136,21 @@ final class HubDownloadTests: FakeServerTestCase {
         XCTAssertEqual(ranges.map { "\($0[0]) \($0[1])" }, ["model.safetensors \(have)"])
     }
 
+    func testCompletePartialFileIsOnlyCheckedAndAnOverlongOneRefetched() async throws {
+        let server = try hub()
+        let blobs = repoFolder.appendingPathComponent("blobs")
+        try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
+        try Self.weights.write(to: blobs.appendingPathComponent(sha256("model.safetensors") + ".incomplete"))
+        try Data(repeating: 7, count: 9000).write(to: blobs.appendingPathComponent(sha256("spiece.model") + ".incomplete"))
+        let snapshot = try await HubResolver.resolve(id, offline: false, environment: environment(server))
+        XCTAssertEqual(try Data(contentsOf: snapshot.folder.appendingPathComponent("model.safetensors")), Self.weights)
+        XCTAssertEqual(try Data(contentsOf: snapshot.folder.appendingPathComponent("spiece.model")), Self.files["spiece.model"])
+        let weightsSent = try await server.cdnBytes("model.safetensors")
+        XCTAssertEqual(weightsSent, 0, "a whole file on disk is checked, not fetched again")
+        let spieceSent = try await server.cdnBytes("spiece.model")
+        XCTAssertEqual(spieceSent, Self.files["spiece.model"]!.count, "longer than the file: fetched whole")
+    }
+
     func testDroppedConnectionIsResumedFromWhatArrived() async throws {
         let server = try hub(faults: ["--drop-once", "model.safetensors"])
         let snapshot = try await HubResolver.resolve(id, offline: false, environment: environment(server))

@@ -104,7 +104,11 @@ struct HubFileFetch {
         try await client.withRetries("downloading \(file)", note: progress) {
             // Each attempt continues from what is on disk, including what a dropped one wrote.
             written = Int64(try handle.seekToEnd())
-            if let size = meta.size, written >= size { return }   // a complete .incomplete: only checks remain
+            if let size = meta.size, written > size {   // not a prefix of this file: start over
+                try handle.truncate(atOffset: 0)
+                written = 0
+            }
+            if let size = meta.size, written == size { return }   // a complete .incomplete: only checks remain
             written = try await getRemainder(meta, into: handle, from: written, meter: meter)
         }
         try handle.synchronize()
