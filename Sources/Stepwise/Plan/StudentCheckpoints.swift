@@ -59,7 +59,7 @@ public struct StudentCheckpoints: Sendable {
     public static func resolve(_ e: Experiment, offline: Bool,
                                environment: [String: String] = ProcessInfo.processInfo.environment,
                                progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> StudentCheckpoints {
-        var snapshots: [String: Result<HubCheckpoints.Snapshot, Error>] = [:]
+        var snapshots: [String: Result<HubSnapshot, Error>] = [:]
         for (_, source) in pretrainedSizes(e) {
             guard case .hub(let id) = source.location, snapshots[id] == nil else { continue }
             do {
@@ -71,7 +71,7 @@ public struct StudentCheckpoints: Sendable {
         return try check(e) { id in try snapshots[id]!.get() }
     }
 
-    static func check(_ e: Experiment, hub: (String) throws -> HubCheckpoints.Snapshot) throws -> StudentCheckpoints {
+    static func check(_ e: Experiment, hub: (String) throws -> HubSnapshot) throws -> StudentCheckpoints {
         var found: [String: PretrainedCheckpoint] = [:]
         var issues: [SpecIssue] = []
         for (name, source) in pretrainedSizes(e) {
@@ -86,7 +86,7 @@ public struct StudentCheckpoints: Sendable {
     }
 
     static func checkpoint(_ name: String, source: CheckpointSource,
-                           hub: (String) throws -> HubCheckpoints.Snapshot) throws -> PretrainedCheckpoint {
+                           hub: (String) throws -> HubSnapshot) throws -> PretrainedCheckpoint {
         let folder: URL, commit: String?
         switch source.location {
         case .folder(let path):

@@ -63,7 +63,7 @@ enum StudentSection {
 
     /// What `init:` names, decided as transformers' `from_pretrained` does: a path (absolute,
     /// `~`, `./`, `../`) or an existing folder relative to the spec file's folder is a folder;
-    /// anything else must be a hub id (`name` or `org/name`). The folder's content is checked
+    /// anything else must be a hub id (`org/name`, optionally `@revision`). The folder's content is checked
     /// when the checkpoint is resolved (`StudentCheckpoints`), not here.
     static func checkpointSource(_ written: String, node: Node, at path: String, reader: SpecReader) -> CheckpointSource? {
         let specFolder = URL(fileURLWithPath: reader.file).standardizedFileURL.deletingLastPathComponent()
@@ -85,21 +85,11 @@ enum StudentSection {
                              column: mark?.column ?? 1, path: path)
         }
         if let folder { return source(.folder(URL(fileURLWithPath: folder).standardizedFileURL.path)) }
-        guard isHubID(written) else {
+        guard HubModelID.parse(written) != nil else {
             reader.fail(node, path, "`\(written)` is neither a folder (no such folder next to the spec: \(specFolder.appendingPathComponent(written).path)) nor a hub id such as `google/t5-v1_1-small`")
             return nil
         }
         return source(.hub(written))
-    }
-
-    /// `name` or `org/name` with the characters the hub allows.
-    static func isHubID(_ s: String) -> Bool {
-        let parts = s.split(separator: "/", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count) else { return false }
-        return parts.allSatisfy { part in
-            !part.isEmpty && part.count <= 96 && !part.hasPrefix(".") && !part.hasPrefix("-") && !part.contains("..")
-                && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
-        }
     }
 
     /// `tokenizer:` configures the from-scratch sizes' vocabulary; a spec whose swept sizes are

@@ -21,7 +21,7 @@ public struct CheckpointIdentity: Codable, Hashable, Sendable {
     public static func of(files: [URL], commit: String?) throws -> CheckpointIdentity {
         var lines: [String] = []
         for url in files.sorted(by: { $0.lastPathComponent < $1.lastPathComponent }) {
-            let id = hubBlobName(url).map { "blob:\($0)" } ?? "sha256:\(try FileFingerprints.sha256(of: url))"
+            let id = try hubBlobName(url).map { "blob:\($0)" } ?? "sha256:\(FileFingerprints.sha256(of: url))"
             lines.append("\(url.lastPathComponent)\t\(id)")
         }
         return CheckpointIdentity(commit: commit, content: Hashing.sha256Hex(lines.joined(separator: "\n")))

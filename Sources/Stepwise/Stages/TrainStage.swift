@@ -152,7 +152,6 @@ public enum TrainStage: StageDefinition {
                                       trainExamples: examples.count)
         try ArtifactCodec.encode(summary).write(to: output.folder.appendingPathComponent(summaryFile))
     }
-}
 
     /// The model to train and its tokenizer: a pretrained checkpoint's (checked against the key
     /// before its weights are read), or random weights sized for the tokenizer stage's vocabulary.

@@ -3,7 +3,10 @@ import Foundation
 
 /// sha256 of a file's bytes, remembered for the life of the process by (path, size, modification
 /// time): a pretrained checkpoint's gigabyte is hashed once per run however many stages (and
-/// plans) read it. Memory only: a new process hashes again, so nothing stale survives it.
+/// plans) read it. Memory only: a new process hashes again, so nothing stale survives it. A file
+/// modified in the last two seconds is not remembered (git's "racy clean" rule): the kernel's
+/// file times advance in ticks of milliseconds, so an edit right after a hash could keep the
+/// size and the time it was hashed with.
 enum FileFingerprints {
     private struct Stamp: Hashable {
         var path: String
@@ -12,6 +15,7 @@ enum FileFingerprints {
     }
 
     private static let lock = NSLock()
+    private static let racyWindow: Double = 2
     nonisolated(unsafe) private static var known: [Stamp: String] = [:]
 
     static func sha256(of url: URL) throws -> String {
@@ -30,9 +34,11 @@ enum FileFingerprints {
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
         let digest = Hashing.hex(hasher.finalize())
-        lock.lock()
-        known[stamp] = digest
-        lock.unlock()
+        if Date().timeIntervalSince1970 - stamp.modified > racyWindow {
+            lock.lock()
+            known[stamp] = digest
+            lock.unlock()
+        }
         return digest
     }
 }
