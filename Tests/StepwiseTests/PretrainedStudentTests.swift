@@ -136,6 +136,12 @@ final class PretrainedStudentTests: XCTestCase {
                 XCTAssertEqual(stage.params["dropout"], .number(0.05), "the checkpoint's dropout_rate when the spec sets none")
             }
         }
+        // A job file carries the pretrained params and the checkpoint folder setting: a stage
+        // rebuilt from it (another process) has the same key params.
+        for stage in plan.stages {
+            let rebuilt = try StageRegistry.work(kind: stage.kind, payload: try stage.work.encode())
+            XCTAssertEqual(rebuilt.keyParams, stage.params, stage.label)
+        }
         let evaluations = plan.stages.filter { $0.kind == .evaluate }
         for stage in evaluations { XCTAssertEqual(stage.params["input_format"] != nil, stage.label.contains(" pre "), stage.label) }
         // `plan` shows each size's parameters and where its weights come from.
