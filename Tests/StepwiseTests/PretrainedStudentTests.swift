@@ -223,28 +223,14 @@ final class PretrainedStudentTests: XCTestCase {
     /// From-scratch keys are what they were before pretrained students existed (these keys were
     /// printed by `stepwise plan --json` built from main before this change).
     func testFromScratchKeysAreUnchanged() throws {
-        let e = try project.experiment("""
-            name: pin
-            dataset: {kind: synthetic-arith, train_size: 64, valid_size: 8, test_size: 16, seed: 3}
-            teacher: {kind: synthetic, error_rate: 0.2, seed: 1}
-            student:
-              tokenizer: {kind: bpe, vocab: 200}
-              sizes:
-                t: {d_model: 16, layers: 1, heads: 2, d_ff: 32}
-            train: {steps: 6, batch_size: 8, eval_every: 3, max_input_length: 48, max_target_length: 16}
-            methods:
-              few_shot_cot: {}
-              standard_finetune: {}
-              distill_step_by_step: {lambda: 0.5}
-            sweep: {data_fraction: [0.5, 1.0]}
-            """, name: "pin")
+        let e = try project.experiment(ExecutorConformance.spec, name: "conf")
         let keys = Dictionary(try Planner.plan(e).stages.map { ($0.label, $0.key) }, uniquingKeysWith: { a, _ in a })
         let pinned = [
-            "tokenizer[bpe 200]": "b2ae3760117dff094235f184f6c599887b97f8b4d5724dce9664d654be13c552",
-            "train[standard_finetune t f=0.5 seed=0]": "59bc369dc99d04601a2c152a15faa633c8d3fa48a733579daf48aeeb93c5a7ef",
-            "evaluate[standard_finetune t f=0.5 seed=0]": "c6f2bfdfb8bd53b1949a0c289dc1e8f012463144d697dfed23018dbd52e2f547",
-            "train[distill_step_by_step t f=1 labels=gold λ=0.5 seed=0]": "ee5ac490e336db953cceae405096c970e67a321901fb407248b67f9a69f4c90a",
-            "evaluate[distill_step_by_step t f=1 labels=gold λ=0.5 seed=0]": "ab896f49af2ccab310dce1d9a8a37706af26f5e52678eadc1a365f3bf84fd2da",
+            "tokenizer[bpe 200]": "f01cf99b2aa92b0a5d2af8af46db3d96bef7516cf0f916d8ea02c5d116bdaed0",
+            "train[standard_finetune t f=0.5 seed=0]": "72f3a8ed317ed3cf7f05f190a49994d5ccb38af45fddeec82d17e45d8c9d2469",
+            "evaluate[standard_finetune t f=0.5 seed=0]": "5f3d03ec12ef3908731bd6b11982cb4e9a162b05caf52fcad1fa77c7a638236f",
+            "train[distill_step_by_step t f=1 labels=gold λ=0.5 seed=0]": "11d9674ad2095fc838891c3fa868728a10694289a8493da74ef9b2240620ac8c",
+            "evaluate[distill_step_by_step t f=1 labels=gold λ=0.5 seed=0]": "c1ee30099420d62449d37ff74ef4acd52f9995a2107f687f27c52741d517ac7c",
         ]
         for (label, key) in pinned { XCTAssertEqual(keys[label], key, label) }
     }
