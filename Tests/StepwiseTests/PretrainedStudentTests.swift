@@ -147,6 +147,7 @@ final class PretrainedStudentTests: XCTestCase {
         // `plan` shows each size's parameters and where its weights come from.
         let text = PlanPrinter.text(PlanStatus(plan: plan, cachedKeys: []), explanations: nil)
         let parameters = try T5Config.read(from: checkpoint.appendingPathComponent("config.json")).parameterCount
+        XCTAssertEqual(parameters, try T5Model.load(from: checkpoint).0.parameterCount, "counted without allocating = the model's")
         XCTAssertTrue(text.contains("pre: \(String(format: "%.0f k", Double(parameters) / 1e3)) parameters, \(checkpoint.path)"), text)
         XCTAssertTrue(text.contains("t: ≤ "), text)
         XCTAssertTrue(text.contains("from scratch (bpe vocabulary ≤ 300)"), text)
