@@ -257,6 +257,7 @@ final class PretrainedStudentTests: XCTestCase {
         XCTAssertEqual(m.status, 2, m.stdout + m.stderr)
         XCTAssertTrue(m.stderr.contains("student.sizes.base.init"), m.stderr)
         XCTAssertTrue(m.stderr.contains(cache.path), m.stderr)
+        XCTAssertTrue(m.stderr.contains("was read as a hub id: there is no folder \(project.root.appendingPathComponent("Experiments/google/t5-v1_1-base").path)"), m.stderr)
     }
 
     // MARK: - End to end, against transformers

@@ -78,7 +78,14 @@ public struct StudentCheckpoints: Sendable {
             do {
                 found[name] = try checkpoint(name, source: source, hub: hub)
             } catch {
-                issues.append(source.issue(describe(error)))
+                var message = describe(error)
+                if case .hub = source.location {
+                    // `models/t5` is a hub id when no such folder exists: say so, in case a folder was meant.
+                    let folder = URL(fileURLWithPath: source.file).standardizedFileURL.deletingLastPathComponent()
+                        .appendingPathComponent(source.written).path
+                    message += "\n(`\(source.written)` was read as a hub id: there is no folder \(folder))"
+                }
+                issues.append(source.issue(message))
             }
         }
         guard issues.isEmpty else { throw SpecError(issues: issues) }
