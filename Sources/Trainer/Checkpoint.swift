@@ -17,9 +17,12 @@ extension T5Model {
         try tokenizer?.save(to: folder.appendingPathComponent("tokenizer.json"))
     }
 
-    /// A model with the checkpoint's architecture and weights (converted to float32).
-    public convenience init(checkpoint: T5Checkpoint) {
-        self.init(allocating: checkpoint.config)
+    /// A model with the checkpoint's architecture and weights (converted to float32); `dropoutRate`
+    /// replaces the config's for fine-tuning (nil: the config's `dropout_rate`).
+    public convenience init(checkpoint: T5Checkpoint, dropoutRate: Float? = nil) {
+        var config = checkpoint.config
+        if let dropoutRate { config.dropoutRate = dropoutRate }
+        self.init(allocating: config)
         // T5Checkpoint.open has checked that every parameter is present with its shape.
         for info in store.infos { checkpoint.tensors[info.name]!.copy(into: store.values.p + info.offset) }
     }

@@ -7,6 +7,7 @@ struct PlanCommand: ParsableCommand {
         abstract: "Show the DAG of stages: short key, cached or to run, inputs.")
 
     @OptionGroup var options: SpecOptions
+    @OptionGroup var checkpoints: CheckpointOptions
 
     @Flag(help: "For each stage to run, say what differs from the closest cached stage of its kind.")
     var explain = false
@@ -16,7 +17,7 @@ struct PlanCommand: ParsableCommand {
 
     func run() throws {
         let e = try options.load()
-        let plan = try Planner.plan(e)
+        let plan = try checkpoints.plan(e)
         let store = try options.existingStore(for: e)
         let check = try store.map { try ArtifactCheck.run(store: $0, plan: plan, repair: false) }
         if !json { for problem in check?.problems ?? [] { print("problem: \(problem)") } }

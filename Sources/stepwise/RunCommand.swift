@@ -8,6 +8,7 @@ struct RunCommand: ParsableCommand {
         abstract: "Run every stage that is not cached, then write Results/<experiment>/.")
 
     @OptionGroup var options: SpecOptions
+    @OptionGroup var checkpoints: CheckpointOptions
 
     @Option(help: "How many independent stages may run at once.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -27,7 +28,7 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let e = try options.load()
-        let plan = try Planner.plan(e)
+        let plan = try checkpoints.plan(e)
         let storeURL = options.storeURL(for: e)
         let progress = ProgressReporter()
         let lock = try StoreLock(store: storeURL, mode: noWait ? .fail : .wait, onWait: { progress.message($0) })

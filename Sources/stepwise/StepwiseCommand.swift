@@ -12,7 +12,7 @@ struct StepwiseCommand: ParsableCommand {
             land in Results/<experiment>/.
             """,
         subcommands: [ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ReportCommand.self,
-                      GCCommand.self, BenchCommand.self, ExecStageCommand.self]
+                      GCCommand.self, BenchCommand.self, ExecStageCommand.self, FetchCommand.self]
     )
 
     /// Starts with the best OpenBLAS kernels the CPU can run (see `BLASKernels`), then parses.

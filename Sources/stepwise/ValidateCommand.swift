@@ -7,10 +7,11 @@ struct ValidateCommand: ParsableCommand {
         abstract: "Check a spec; every problem is reported with file:line:column, field and a suggestion. Exit 2 if invalid.")
 
     @OptionGroup var options: SpecOptions
+    @OptionGroup var checkpoints: CheckpointOptions
 
     func run() throws {
         let e = try options.load()
-        let plan = try Planner.plan(e)
+        let plan = try checkpoints.plan(e)
         print("\(options.spec): ok — experiment `\(e.name)`, \(e.cells.count) trained cells, \(plan.stages.count) stages")
     }
 }

@@ -21,19 +21,19 @@ final class MethodRegistryTests: XCTestCase {
     }
 
     func testStandardFinetuneLearnsGoldLabels() throws {
-        let s = try StandardFinetune.streams(variant(), examples: examples, annotations: [:])
+        let s = try StandardFinetune.streams(variant(), examples: examples, annotations: [:], format: .stepwise)
         XCTAssertEqual(s, [.init(name: "label", inputs: examples.map(\.input), targets: ["( 84 / 2 )", "( 3 + 4 )"], weight: 1)])
     }
 
     func testTaskDistillationLearnsTeacherLabelsAndDropsUnparsed() throws {
-        let s = try TaskDistillation.streams(variant(), examples: examples, annotations: annotations)
+        let s = try TaskDistillation.streams(variant(), examples: examples, annotations: annotations, format: .stepwise)
         XCTAssertEqual(s.count, 1)
         XCTAssertEqual(s[0].targets, ["( 84 * 2 )"])
         XCTAssertEqual(s[0].inputs, [examples[0].input])
     }
 
     func testDistillStepByStepHasTwoPrefixedTasksWeightedByLambda() throws {
-        let s = try DistillStepByStep.streams(variant(lambda: 0.5, labels: "gold"), examples: examples, annotations: annotations)
+        let s = try DistillStepByStep.streams(variant(lambda: 0.5, labels: "gold"), examples: examples, annotations: annotations, format: .stepwise)
         XCTAssertEqual(s.map(\.name), ["label", "rationale"])
         XCTAssertEqual(s[0].inputs.first, "[label] Luke scored 84 points in 2 rounds.")
         XCTAssertEqual(s[0].targets, ["( 84 / 2 )", "( 3 + 4 )"], "gold labels for every example")
@@ -42,20 +42,47 @@ final class MethodRegistryTests: XCTestCase {
         XCTAssertEqual(s[1].targets, ["84 / 2 = 42."])
         XCTAssertEqual(s[1].weight, 0.5)
 
-        let teacherLabels = try DistillStepByStep.streams(variant(lambda: 1, labels: "teacher"), examples: examples, annotations: annotations)
+        let teacherLabels = try DistillStepByStep.streams(variant(lambda: 1, labels: "teacher"), examples: examples, annotations: annotations, format: .stepwise)
         XCTAssertEqual(teacherLabels[0].targets, ["( 84 * 2 )"])
     }
 
     func testSingleTaskWritesRationaleThenAnswer() throws {
-        let s = try SingleTask.streams(variant(labels: "teacher"), examples: examples, annotations: annotations)
+        let s = try SingleTask.streams(variant(labels: "teacher"), examples: examples, annotations: annotations, format: .stepwise)
         XCTAssertEqual(s[0].targets, ["84 / 2 = 42. So the answer is ( 84 * 2 )."])
         XCTAssertEqual(SingleTask.prediction(variant(), output: "84 / 2 = 42. So the answer is ( 84 / 2 )."), "( 84 / 2 )")
         XCTAssertEqual(SingleTask.prediction(variant(), output: "no marker"), "")
     }
 
     func testOnlyDistillStepByStepPrefixesTestInputs() {
-        XCTAssertEqual(DistillStepByStep.testInput(variant(), examples[0]), "[label] \(examples[0].input)")
-        XCTAssertEqual(TaskDistillation.testInput(variant(), examples[0]), examples[0].input)
+        XCTAssertEqual(DistillStepByStep.testInput(variant(), examples[0], format: .stepwise), "[label] \(examples[0].input)")
+        XCTAssertEqual(TaskDistillation.testInput(variant(), examples[0], format: .stepwise), examples[0].input)
+    }
+
+    /// Pretrained students read the paper's code's inputs: `predict: ` / `explain: `, NLI
+    /// premise and hypothesis joined by `</s>`, every input ending with `</s>`; single-task rows
+    /// read x alone. From-scratch students keep `[label]` / `[rationale]`.
+    func testPretrainedStudentsReadThePapersInputFormat() throws {
+        let nli = [Example(id: "train-0", input: PaperDatasetLoader.nliInput(premise: "A man sleeps.", hypothesis: "A person rests."),
+                           label: "entailment")]
+        let notes = ["train-0": Annotation(id: "train-0", raw: "…", rationale: "Sleeping is resting.", label: "entailment", parsed: true)]
+        let paper = StudentKind.pretrained.inputFormat(dataset: .esnli)
+        XCTAssertTrue(paper.inputEndsWithEOS)
+        let s = try DistillStepByStep.streams(variant(lambda: 1, labels: "gold"), examples: nli, annotations: notes, format: paper)
+        XCTAssertEqual(s[0].inputs, ["predict: A man sleeps.</s>A person rests."])
+        XCTAssertEqual(s[1].inputs, ["explain: A man sleeps.</s>A person rests."])
+        XCTAssertEqual(DistillStepByStep.testInput(variant(), nli[0], format: paper), "predict: A man sleeps.</s>A person rests.")
+        XCTAssertEqual(StandardFinetune.testInput(variant(), nli[0], format: paper), "A man sleeps.</s>A person rests.")
+        XCTAssertEqual(try StandardFinetune.streams(variant(), examples: nli, annotations: [:], format: paper)[0].inputs,
+                       ["A man sleeps.</s>A person rests."])
+        // Other datasets keep their text; the from-scratch format is unchanged.
+        let svamp = StudentKind.pretrained.inputFormat(dataset: .svamp)
+        XCTAssertEqual(DistillStepByStep.testInput(variant(), examples[0], format: svamp), "predict: \(examples[0].input)")
+        XCTAssertEqual(StudentKind.fromScratch.inputFormat(dataset: .esnli), .stepwise)
+        XCTAssertEqual(StudentInputFormat.stepwise.input(nli[0]), nli[0].input)
+        XCTAssertFalse(StudentInputFormat.stepwise.inputEndsWithEOS)
+        // A premise holding the hypothesis marker's words still splits at the last marker.
+        XCTAssertEqual(PaperDatasetLoader.nliParts(PaperDatasetLoader.nliInput(premise: "P\nHypothesis: x", hypothesis: "H"))?.hypothesis, "H")
+        XCTAssertNil(PaperDatasetLoader.nliParts("no premise here"))
     }
 
     func testEveryRegisteredMethodHasAUniqueName() {

@@ -1,8 +1,9 @@
 import XCTest
 @testable import Stepwise
 
-/// Every spec under Experiments/ stays valid (with the paper-format fixtures standing in for
-/// the paper's datasets, which are not in the repository).
+/// Every spec under Experiments/ (and Experiments/paper/) stays valid (with the paper-format
+/// fixtures standing in for the paper's datasets, which are not in the repository, and a fake
+/// Hugging Face cache holding a tiny random checkpoint under each hub id a spec names, found offline).
 final class ShippedSpecsTests: XCTestCase {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -14,17 +15,30 @@ final class ShippedSpecsTests: XCTestCase {
         try fm.copyItem(at: fixtures, to: project.root.appendingPathComponent("datasets"))
         try fm.copyItem(at: Self.repo.appendingPathComponent("Experiments/prompts"),
                         to: project.root.appendingPathComponent("Experiments/prompts"))
+        let tiny = project.root.appendingPathComponent("tiny-t5")
+        try fm.createDirectory(at: tiny, withIntermediateDirectories: true)
+        try TinyCheckpoint.write(to: tiny)
+        let cache = project.root.appendingPathComponent("hf-cache")
+        for id in ["google/t5-v1_1-small", "google/t5-v1_1-base"] { try FakeHubCache.add(id, from: tiny, to: cache) }
+        let env = ["HF_HUB_CACHE": cache.path, "HF_HUB_OFFLINE": "1"]
+        let experiments = Self.repo.appendingPathComponent("Experiments").path + "/"
         let specs = GarbageCollector.specs(in: Self.repo)
-        XCTAssertGreaterThanOrEqual(specs.count, 6)
+        XCTAssertGreaterThanOrEqual(specs.count, 14)
+        var pretrained = 0
         for spec in specs {
-            let copy = project.root.appendingPathComponent("Experiments/\(spec.lastPathComponent)")
+            let relative = String(spec.path.dropFirst(experiments.count))
+            let copy = project.root.appendingPathComponent("Experiments/\(relative)")
+            try fm.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
             try fm.copyItem(at: spec, to: copy)
             do {
                 let e = try SpecParser.load(file: copy.path, root: project.root)
-                XCTAssertFalse(try Planner.plan(e).stages.isEmpty)
+                let checkpoints = try StudentCheckpoints.resolveCached(e, environment: env)
+                pretrained += checkpoints.bySize.isEmpty ? 0 : 1
+                XCTAssertFalse(try Planner.plan(e, checkpoints: checkpoints).stages.isEmpty)
             } catch {
-                XCTFail("\(spec.lastPathComponent): \(error)")
+                XCTFail("\(relative): \(error)")
             }
         }
+        XCTAssertEqual(pretrained, 8, "the four *-t5 specs and the four paper/ specs start from checkpoints")
     }
 }

@@ -127,6 +127,18 @@ public enum PaperDatasetLoader {
         "Premise: \(premise)\nHypothesis: \(hypothesis)"
     }
 
+    /// The premise and hypothesis of an input `nliInput` wrote (nil for any other text): the
+    /// hypothesis follows the last `\nHypothesis: `, since e-SNLI and ANLI hypotheses are one sentence
+    /// while a premise may be a passage.
+    public static func nliParts(_ input: String) -> (premise: String, hypothesis: String)? {
+        let premiseMark = "Premise: ", hypothesisMark = "\nHypothesis: "
+        guard input.hasPrefix(premiseMark),
+              let h = input.range(of: hypothesisMark, options: .backwards),
+              h.lowerBound >= input.index(input.startIndex, offsetBy: premiseMark.count) else { return nil }
+        return (String(input[input.index(input.startIndex, offsetBy: premiseMark.count)..<h.lowerBound]),
+                String(input[h.upperBound...]))
+    }
+
     /// The CQA input text: the question followed by lettered answer choices.
     public static func cqaInput(question: String, choices: [String]) -> String {
         var lines = [question, "Answer Choices:"]

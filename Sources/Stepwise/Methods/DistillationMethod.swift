@@ -21,10 +21,12 @@ public protocol DistillationMethod: Sendable {
     static var needsTeacherAtTest: Bool { get }
     /// How many loss streams a training step runs (for the cost estimate).
     static var streamCount: Int { get }
-    /// The text pairs a cell trains on, with their loss weights.
-    static func streams(_ variant: MethodVariant, examples: [Example], annotations: [String: Annotation]) throws -> [TextStream]
+    /// The text pairs a cell trains on, with their loss weights; inputs written in the student's
+    /// `format` (its kind's task prefixes and input layout).
+    static func streams(_ variant: MethodVariant, examples: [Example], annotations: [String: Annotation],
+                        format: StudentInputFormat) throws -> [TextStream]
     /// What the student reads at validation and test time.
-    static func testInput(_ variant: MethodVariant, _ example: Example) -> String
+    static func testInput(_ variant: MethodVariant, _ example: Example, format: StudentInputFormat) -> String
     /// The label in the student's output.
     static func prediction(_ variant: MethodVariant, output: String) -> String
 }
@@ -35,7 +37,9 @@ extension DistillationMethod {
     public static var teacherSplits: Set<Split> { [] }
     public static var needsTeacherAtTest: Bool { false }
     public static var streamCount: Int { 1 }
-    public static func testInput(_ variant: MethodVariant, _ example: Example) -> String { example.input }
+    public static func testInput(_ variant: MethodVariant, _ example: Example, format: StudentInputFormat) -> String {
+        format.input(example)
+    }
     public static func prediction(_ variant: MethodVariant, output: String) -> String {
         output.trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -7,5 +7,6 @@ public enum FewShotCoT: DistillationMethod {
     public static var trainsStudent: Bool { false }
     public static var teacherSplits: Set<Split> { [.test] }
     public static var needsTeacherAtTest: Bool { true }
-    public static func streams(_ variant: MethodVariant, examples: [Example], annotations: [String: Annotation]) throws -> [TextStream] { [] }
+    public static func streams(_ variant: MethodVariant, examples: [Example], annotations: [String: Annotation],
+                               format: StudentInputFormat) throws -> [TextStream] { [] }
 }

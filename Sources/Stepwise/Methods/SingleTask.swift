@@ -9,10 +9,11 @@ public enum SingleTask: DistillationMethod {
     public static var teacherSplits: Set<Split> { [.train] }
     public static var options: [MethodOption] { [labelsOption(default: "teacher")] }
 
-    public static func streams(_ variant: MethodVariant, examples: [Example], annotations: [String: Annotation]) throws -> [TextStream] {
+    public static func streams(_ variant: MethodVariant, examples: [Example], annotations: [String: Annotation],
+                               format: StudentInputFormat) throws -> [TextStream] {
         let kept = examples.compactMap { e in usableAnnotation(e, in: annotations).map { (e, $0) } }
         let teacherLabels = variant.string("labels") != "gold"
-        return [TextStream(name: "rationale+label", inputs: kept.map(\.0.input),
+        return [TextStream(name: "rationale+label", inputs: kept.map { format.input($0.0) },
                            targets: kept.map { "\($0.1.rationale) \(answerMarker) \(teacherLabels ? $0.1.label : $0.0.label)." },
                            weight: 1)]
     }

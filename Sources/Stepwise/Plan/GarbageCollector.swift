@@ -31,9 +31,10 @@ public enum GarbageCollector {
         return Finding(unreachable: try store.summaries().filter { !reachable.contains($0.key) })
     }
 
+    /// Every spec under `Experiments/`, in sub-folders too (`Experiments/paper/`).
     public static func specs(in root: URL) -> [URL] {
         let dir = root.appendingPathComponent("Experiments")
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        let names = FileManager.default.enumerator(atPath: dir.path)?.compactMap { $0 as? String } ?? []
         return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { dir.appendingPathComponent($0) }
     }
 }

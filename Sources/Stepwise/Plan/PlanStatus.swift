@@ -1,4 +1,5 @@
 import Foundation
+import Trainer
 
 /// A plan checked against the store: which stages are cached and, for the rest, why not.
 public struct PlanStatus {
@@ -52,12 +53,47 @@ public struct PlanStatus {
     }
 }
 
+/// One swept size as `plan` shows it: its parameters and where its weights come from.
+public struct PlannedStudent: Sendable {
+    public var size: String
+    public var parameters: Int
+    /// True when `parameters` is an upper bound (a from-scratch size: its vocabulary is the
+    /// tokenizer stage's, at most the spec's `vocab`).
+    public var atMost: Bool
+    /// `from scratch`, a hub id with its commit and snapshot folder, or a folder.
+    public var weights: String
+
+    static func all(_ plan: Plan) -> [PlannedStudent] {
+        let e = plan.experiment
+        return e.sweep.sizes.compactMap { name in
+            guard let size = e.student.size(named: name) else { return nil }
+            if let checkpoint = plan.checkpoints.bySize[name] {
+                return PlannedStudent(size: name, parameters: checkpoint.parameterCount, atMost: false, weights: checkpoint.origin)
+            }
+            let config = T5Config(dModel: size.dModel, dKv: size.dKv, dFF: size.dFF, numLayers: size.layers,
+                                  numDecoderLayers: size.decoderLayers, numHeads: size.heads, vocabSize: e.student.tokenizer.vocab)
+            return PlannedStudent(size: name, parameters: config.parameterCount, atMost: true,
+                                  weights: "from scratch (\(e.student.tokenizer.kind) vocabulary ≤ \(e.student.tokenizer.vocab))")
+        }
+    }
+
+    var text: String {
+        let millions = Double(parameters) / 1e6
+        let count = millions >= 1 ? String(format: "%.1f M", millions) : String(format: "%.0f k", Double(parameters) / 1e3)
+        return "\(size): \(atMost ? "≤ " : "")\(count) parameters, \(weights)"
+    }
+}
+
 /// `plan` output as text or JSON.
 public enum PlanPrinter {
     public static func text(_ status: PlanStatus, explanations: [Int: String]?) -> String {
         let stages = status.plan.stages
         let width = min(72, stages.map { $0.label.count }.max() ?? 10)
         var out = ""
+        let students = PlannedStudent.all(status.plan)
+        if !students.isEmpty, stages.contains(where: { $0.kind == .train }) {
+            out += "students:\n" + students.map { "  \($0.text)\n" }.joined()
+        }
         for (i, s) in stages.enumerated() {
             let inputs = s.inputs.map { "\($0.role)=\(stages[$0.index].shortKey)" }.joined(separator: " ")
             let label = s.label.count > width ? String(s.label.prefix(width - 1)) + "…" : s.label.padding(toLength: width, withPad: " ", startingAt: 0)
@@ -80,8 +116,13 @@ public enum PlanPrinter {
             if let why = explanations?[i] { o["why"] = .string(why) }
             return .object(o)
         }
+        let students: [JSONValue] = PlannedStudent.all(status.plan).map {
+            .object(["size": .string($0.size), "parameters": .number(Double($0.parameters)), "at_most": .bool($0.atMost),
+                     "weights": .string($0.weights)])
+        }
         // A stable interface (docs/json-interfaces.md): fields are only added; format_version marks a change of meaning.
         return JSONValue.object(["format_version": .number(Double(StatusJSON.formatVersion)),
-                                 "experiment": .string(status.plan.experiment.name), "stages": .array(items)]).canonical + "\n"
+                                 "experiment": .string(status.plan.experiment.name), "stages": .array(items),
+                                 "students": .array(students)]).canonical + "\n"
     }
 }

@@ -6,9 +6,18 @@ import Trainer
 ///        → annotate(split) → tokenizer ┴→ train(cell) → evaluate(cell) ─┐
 ///          annotate(test) → teacher_eval ─────────────────────────────┴→ report
 /// Each node is a stage definition with typed params built here from the spec; the planner
-/// never dispatches on a stage's kind, and the stages never see the spec.
+/// never dispatches on a stage's kind, and the stages never see the spec. A pretrained size's
+/// cells have no tokenizer input: their train stage reads the checkpoint (its folder a setting,
+/// its identity in the key).
 public enum Planner {
+    /// Plans with the pretrained sizes' checkpoints found without the network (folders, and hub
+    /// ids already in the local cache); `plan(_:checkpoints:)` takes ones resolved beforehand.
     public static func plan(_ e: Experiment) throws -> Plan {
+        try plan(e, checkpoints: try StudentCheckpoints.resolveCached(e))
+    }
+
+    public static func plan(_ spec: Experiment, checkpoints: StudentCheckpoints) throws -> Plan {
+        let e = try resolvingSizes(spec, checkpoints)
         var b = Builder()
         let dataset = b.add("dataset[\(e.dataset.kind.rawValue)]", try datasetWork(e), [])
 
@@ -28,13 +37,17 @@ public enum Planner {
         var evaluations: [(role: String, index: Int)] = []
         var trained: [(role: String, index: Int)] = []   // the report draws their training curves
         if !cells.isEmpty {
-            var tokInputs = [("dataset", dataset)]
-            if let a = annotate[.train] { tokInputs.append(("annotate_train", a)) }
-            let tokenizer = b.add("tokenizer[\(e.student.tokenizer.kind) \(e.student.tokenizer.vocab)]",
+            // Only from-scratch sizes train on the tokenizer stage's vocabulary.
+            var tokenizer: Int?
+            if cells.contains(where: { e.student.size(named: $0.size)?.initFrom == nil }) {
+                var tokInputs = [("dataset", dataset)]
+                if let a = annotate[.train] { tokInputs.append(("annotate_train", a)) }
+                tokenizer = b.add("tokenizer[\(e.student.tokenizer.kind) \(e.student.tokenizer.vocab)]",
                                   TokenizerStage.work(.init(kind: e.student.tokenizer.kind, vocab: e.student.tokenizer.vocab,
                                                             specialTokens: [DistillStepByStep.labelPrefix, DistillStepByStep.rationalePrefix],
                                                             extraTexts: [SingleTask.answerMarker]), settings: NoSettings()),
                                   tokInputs)
+            }
             var recipe = e.train
             recipe.seeds = []   // the seed is the cell's
             var subsamples: [String: Int] = [:]
@@ -46,16 +59,32 @@ public enum Planner {
                                                       SubsampleStage.work(.init(fraction: cell.dataFraction, seed: cell.seed), settings: NoSettings()),
                                                       [("dataset", dataset)])
                 subsamples[subKey] = sub
-                var inputs = [("dataset", dataset), ("subsample", sub), ("tokenizer", tokenizer)]
+                var inputs = [("dataset", dataset), ("subsample", sub)]
+                var pretrained: TrainStage.Pretrained?
+                var dropout = e.student.dropout
+                var settings = TrainStage.Settings()
+                if size.initFrom != nil {
+                    guard let checkpoint = checkpoints.bySize[size.name] else {
+                        throw StepwiseError("size `\(size.name)`: its checkpoint was not resolved")
+                    }
+                    pretrained = .init(checkpoint: checkpoint.identity,
+                                       inputFormat: StudentKind.pretrained.inputFormat(dataset: e.dataset.kind))
+                    // The checkpoint's own rate unless the spec sets one (written as the config's decimal).
+                    if !e.student.dropoutWritten { dropout = Double("\(checkpoint.config.dropoutRate)") ?? dropout }
+                    settings.checkpointFolder = checkpoint.folder.path
+                } else if let tokenizer {
+                    inputs.append(("tokenizer", tokenizer))
+                }
                 if method.teacherSplits.contains(.train), let a = annotate[.train] { inputs.append(("annotate_train", a)) }
                 let train = b.add("train[\(cell.label)]",
-                                  TrainStage.work(.init(cell: cell, methodVersion: method.version, size: size, dropout: e.student.dropout,
+                                  TrainStage.work(.init(cell: cell, methodVersion: method.version, size: size, dropout: dropout,
                                                         recipe: recipe, metric: e.dataset.metric, validationLimit: 256,
-                                                        trainer: TrainerVersion.current), settings: NoSettings()),
+                                                        trainer: TrainerVersion.current, pretrained: pretrained), settings: settings),
                                   inputs, cell: cell)
                 let eval = b.add("evaluate[\(cell.label)]",
                                  EvaluateStage.work(.init(cell: cell, methodVersion: method.version, split: .test, metric: e.dataset.metric,
-                                                          maxNewTokens: e.train.maxTargetLength), settings: NoSettings()),
+                                                          maxNewTokens: e.train.maxTargetLength, inputFormat: pretrained?.inputFormat),
+                                                    settings: NoSettings()),
                                  [("dataset", dataset), ("train", train)], cell: cell)
                 evaluations.append((cell.label, eval))
                 trained.append((ReportRenderer.trainRolePrefix + cell.label, train))
@@ -76,7 +105,18 @@ public enum Planner {
         let samplesInputs = annotate.isEmpty ? [] : [(ReportRenderer.datasetRole, dataset)]
         b.add("report[\(e.name)]", ReportStage.work(.init(context: ReportContext(e)), settings: NoSettings()),
               evaluations + teacherInputs + trained + samplesInputs)
-        return Plan(experiment: e, stages: b.stages)
+        return Plan(experiment: e, stages: b.stages, checkpoints: checkpoints)
+    }
+
+    /// The experiment with each resolved pretrained size's shape taken from its checkpoint's
+    /// config (the report shows it; the train key holds it beside the checkpoint's identity).
+    static func resolvingSizes(_ spec: Experiment, _ checkpoints: StudentCheckpoints) throws -> Experiment {
+        var e = spec
+        e.student.sizes = e.student.sizes.map { size in
+            guard size.initFrom != nil, let checkpoint = checkpoints.bySize[size.name] else { return size }
+            return checkpoint.size(named: size.name)
+        }
+        return e
     }
 
     static func datasetWork(_ e: Experiment) throws -> StageWork {

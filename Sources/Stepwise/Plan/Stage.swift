@@ -43,6 +43,14 @@ public struct Stage: Sendable {
 public struct Plan: Sendable {
     public let experiment: Experiment
     public let stages: [Stage]
+    /// The pretrained sizes' checkpoints the plan was built with (`plan` shows where each comes from).
+    public var checkpoints = StudentCheckpoints(bySize: [:])
+
+    public init(experiment: Experiment, stages: [Stage], checkpoints: StudentCheckpoints = StudentCheckpoints(bySize: [:])) {
+        self.experiment = experiment
+        self.stages = stages
+        self.checkpoints = checkpoints
+    }
 
     public func index(ofKey key: String) -> Int? { stages.firstIndex { $0.key == key } }
     public var reportIndex: Int? { stages.lastIndex { $0.kind == ReportStage.kind } }

@@ -109,6 +109,44 @@ public struct StudentSize: Codable, Hashable, Sendable {
     public var heads: Int
     public var dKv: Int
     public var dFF: Int
+    /// Where a pretrained (`init:`) size's weights come from; nil for a size trained from scratch.
+    /// Never encoded (so never in a key): a train key holds the checkpoint's identity instead, and
+    /// moving a folder keeps keys. An `init:` size's shape fields are its checkpoint's, filled in
+    /// when the checkpoint is resolved (`StudentCheckpoints`), zero before.
+    public var initFrom: CheckpointSource? = nil
+
+    enum CodingKeys: String, CodingKey { case name, dModel, layers, decoderLayers, heads, dKv, dFF }
+
+    public init(name: String, dModel: Int, layers: Int, decoderLayers: Int, heads: Int, dKv: Int, dFF: Int,
+                initFrom: CheckpointSource? = nil) {
+        self.name = name; self.dModel = dModel; self.layers = layers; self.decoderLayers = decoderLayers
+        self.heads = heads; self.dKv = dKv; self.dFF = dFF; self.initFrom = initFrom
+    }
+
+    public var kind: StudentKind { initFrom == nil ? .fromScratch : .pretrained }
+}
+
+/// A size's `init:` as the spec wrote it: a Hugging Face hub id (found in, or fetched into, the
+/// local hub cache) or a folder in transformers' layout, and where it was written (the position
+/// of every later error about the checkpoint).
+public struct CheckpointSource: Hashable, Sendable {
+    public enum Location: Hashable, Sendable {
+        case hub(String)
+        /// An absolute path (a relative one is resolved against the spec file's folder).
+        case folder(String)
+    }
+    public var location: Location
+    /// The value as written.
+    public var written: String
+    public var file: String
+    public var line: Int
+    public var column: Int
+    /// The field path, e.g. `student.sizes.small.init`.
+    public var path: String
+
+    public func issue(_ message: String) -> SpecIssue {
+        SpecIssue(file: file, line: line, column: column, path: path, message: message)
+    }
 }
 
 public struct TokenizerSpec: Codable, Hashable, Sendable {
@@ -117,10 +155,14 @@ public struct TokenizerSpec: Codable, Hashable, Sendable {
 }
 
 public struct StudentSpec: Codable, Hashable, Sendable {
+    /// The from-scratch sizes' vocabulary (pretrained sizes use their checkpoint's tokenizer).
     public var tokenizer: TokenizerSpec
     /// In spec order.
     public var sizes: [StudentSize]
     public var dropout: Double
+    /// `dropout` was written in the spec: it then applies to pretrained sizes too, which
+    /// otherwise keep their checkpoint's `dropout_rate`.
+    public var dropoutWritten: Bool = false
 
     public func size(named name: String) -> StudentSize? { sizes.first { $0.name == name } }
 }

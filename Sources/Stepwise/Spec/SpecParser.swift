@@ -47,6 +47,9 @@ public enum SpecParser {
         let sweep = SweepSection.read(top.value("sweep"), reader: reader, student: student, methods: methods, train: train)
         let report = ReportSection.read(top.value("report"), reader: reader, student: student)
         let claims = ClaimsSection.read(top.value("claims"), reader: reader)
+        if let student, let sweep {
+            StudentSection.checkTokenizerUse(top.value("student"), student: student, sweptSizes: sweep.sizes, reader: reader)
+        }
         _ = ExecutorSection.read(top.value("executor"), reader: reader)  // settings for `--executor slurm`; never in a key
 
         if let dataset, let teacher, teacher.kind == .replay,

@@ -1,9 +1,14 @@
+import Foundation
 import Trainer
 import Yams
 
-/// `student:` — the tokenizer and the named T5 sizes the sweep may use.
+/// `student:` — the tokenizer and the named T5 sizes the sweep may use. A size is either a
+/// shape trained from scratch (`{d_model: 64, layers: 2, heads: 4, d_ff: 256}`) or a pretrained
+/// checkpoint (`{init: google/t5-v1_1-small}` or `{init: /models/t5-v1_1-base}`), whose config
+/// gives the shape and whose tokenizer replaces `tokenizer:` for that size.
 enum StudentSection {
     static let sizeKeys = ["d_model", "layers", "decoder_layers", "heads", "d_kv", "d_ff"]
+    static let initKey = "init"
 
     /// The embedded defaults, used when a spec has no `student:` section.
     static let defaultSizes = [
@@ -21,6 +26,7 @@ enum StudentSection {
         if let d = f.double("dropout") {
             if !(0..<1).contains(d) { reader.fail(f.value("dropout"), f.path("dropout"), "expected a rate in [0, 1), found \(d)") }
             spec.dropout = d
+            spec.dropoutWritten = true
         }
         if let s = f.value("sizes") {
             guard case .mapping = s, let sf = reader.fields(s, at: f.path("sizes"), allowed: anyKey(of: s)) else { return nil }
@@ -31,8 +37,19 @@ enum StudentSection {
     }
 
     static func readSize(_ name: String, _ node: Node, at path: String, reader: SpecReader) -> StudentSize? {
-        guard let f = reader.fields(node, at: path, allowed: sizeKeys),
-              let dModel = f.int("d_model", required: true, min: 8),
+        guard let f = reader.fields(node, at: path, allowed: sizeKeys + [initKey]) else { return nil }
+        if f.has(initKey) {
+            let shapeKeys = sizeKeys.filter(f.has)
+            if !shapeKeys.isEmpty {
+                reader.fail(f.keyNode(shapeKeys[0]), f.path(shapeKeys[0]),
+                            "`init` and shape keys (\(SpecReader.list(shapeKeys))) cannot both be given: a pretrained size's shape is its checkpoint's config.json")
+                return nil
+            }
+            guard let written = f.string(initKey, what: "a hub id such as `google/t5-v1_1-small` or a checkpoint folder"),
+                  let source = checkpointSource(written, node: f.value(initKey)!, at: f.path(initKey), reader: reader) else { return nil }
+            return StudentSize(name: name, dModel: 0, layers: 0, decoderLayers: 0, heads: 0, dKv: 0, dFF: 0, initFrom: source)
+        }
+        guard let dModel = f.int("d_model", required: true, min: 8),
               let layers = f.int("layers", required: true, min: 1),
               let heads = f.int("heads", required: true, min: 1),
               let dFF = f.int("d_ff", required: true, min: 1) else { return nil }
@@ -42,6 +59,48 @@ enum StudentSection {
         }
         return StudentSize(name: name, dModel: dModel, layers: layers, decoderLayers: f.int("decoder_layers", min: 1) ?? layers,
                            heads: heads, dKv: dKv, dFF: dFF)
+    }
+
+    /// What `init:` names, decided as transformers' `from_pretrained` does: a path (absolute,
+    /// `~`, `./`, `../`) or an existing folder relative to the spec file's folder is a folder;
+    /// anything else must be a hub id (`org/name`, optionally `@revision`). The folder's content is checked
+    /// when the checkpoint is resolved (`StudentCheckpoints`), not here.
+    static func checkpointSource(_ written: String, node: Node, at path: String, reader: SpecReader) -> CheckpointSource? {
+        let specFolder = URL(fileURLWithPath: reader.file).standardizedFileURL.deletingLastPathComponent()
+        var folder: String?
+        if written.hasPrefix("/") {
+            folder = written
+        } else if written == "~" || written.hasPrefix("~/") {
+            folder = NSString(string: written).expandingTildeInPath
+        } else if written.hasPrefix("./") || written.hasPrefix("../") || written == "." || written == ".." {
+            folder = specFolder.appendingPathComponent(written).standardizedFileURL.path
+        } else {
+            var isDirectory: ObjCBool = false
+            let candidate = specFolder.appendingPathComponent(written).standardizedFileURL.path
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), isDirectory.boolValue { folder = candidate }
+        }
+        let mark = node.mark
+        func source(_ location: CheckpointSource.Location) -> CheckpointSource {
+            CheckpointSource(location: location, written: written, file: reader.file, line: mark?.line ?? 1,
+                             column: mark?.column ?? 1, path: path)
+        }
+        if let folder { return source(.folder(URL(fileURLWithPath: folder).standardizedFileURL.path)) }
+        guard HubModelID.parse(written) != nil else {
+            reader.fail(node, path, "`\(written)` is neither a folder (no such folder next to the spec: \(specFolder.appendingPathComponent(written).path)) nor a hub id such as `google/t5-v1_1-small`")
+            return nil
+        }
+        return source(.hub(written))
+    }
+
+    /// `tokenizer:` configures the from-scratch sizes' vocabulary; a spec whose swept sizes are
+    /// all pretrained would silently ignore it, so it is an error there.
+    static func checkTokenizerUse(_ node: Node?, student: StudentSpec, sweptSizes: [String], reader: SpecReader) {
+        guard let node, case .mapping(let m) = node,
+              let entry = m.first(where: { $0.key.scalar?.string == "tokenizer" }) else { return }
+        let used = student.sizes.filter { sweptSizes.contains($0.name) }
+        guard !used.isEmpty, used.allSatisfy({ $0.initFrom != nil }) else { return }
+        reader.fail(entry.key, "student.tokenizer",
+                    "every size the sweep uses starts from a pretrained checkpoint (`init:`), which brings its own tokenizer; remove `tokenizer:` (it applies to from-scratch sizes only)")
     }
 
     /// Size names are the user's own: any key is allowed.

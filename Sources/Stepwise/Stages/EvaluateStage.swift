@@ -2,7 +2,7 @@ import Foundation
 import Trainer
 
 /// evaluate: the selected checkpoint's test predictions, scored once. Reads the checkpoint
-/// folder in place.
+/// folder in place, with the tokenizer saved in it (BPE or the pretrained checkpoint's).
 public enum EvaluateStage: StageDefinition {
     public static let kind: StageKind = "evaluate"
     public static let version = 3   // 2: reads a checkpoint folder; method options by name; 3: per-example scores
@@ -13,11 +13,17 @@ public enum EvaluateStage: StageDefinition {
         public var split: Split
         public var metric: String
         public var maxNewTokens: Int
+        /// A pretrained student's input format (nil: from scratch, `StudentInputFormat.stepwise`,
+        /// and absent from the key).
+        public var inputFormat: StudentInputFormat?
     }
 
     public static func keyParams(_ p: Params) -> JSONValue {
-        .object(["cell": p.cell.json, "method_version": .number(Double(p.methodVersion)), "split": .string(p.split.rawValue),
-                 "metric": .string(p.metric), "max_new_tokens": .number(Double(p.maxNewTokens))])
+        var fields: [String: JSONValue] = [
+            "cell": p.cell.json, "method_version": .number(Double(p.methodVersion)), "split": .string(p.split.rawValue),
+            "metric": .string(p.metric), "max_new_tokens": .number(Double(p.maxNewTokens))]
+        if let format = p.inputFormat { fields["input_format"] = SharedKeyJSON.of(format) }
+        return .object(fields)
     }
 
     /// Decoding is about a hundredth of training's work per example.
@@ -28,15 +34,14 @@ public enum EvaluateStage: StageDefinition {
         let method = try MethodRegistry.method(cell.method)
         let splits = try inputs.decode("dataset", as: DatasetSplits.self)
         let folder = try inputs.folder("train")
-        let (model, tok) = try T5Model.load(from: folder)
-        guard let tokenizer = tok else { throw StepwiseError("the checkpoint \(folder.path) has no tokenizer") }
+        let (model, tokenizer) = try StudentTokenizer.load(folder)
         let summary = try ArtifactCodec.decode(TrainingSummary.self,
                                                from: ArtifactFiles.read(folder.appendingPathComponent(TrainStage.summaryFile), what: "training summary"),
                                                what: "training summary in \(folder.path)")
         setThreads(inputs.threads)
         let examples = splits[p.split]
-        let predictions = StudentPredictor(model: model, tokenizer: tokenizer, method: method, variant: cell.variant,
-                                           maxNewTokens: p.maxNewTokens)
+        let predictions = StudentPredictor(model: model, tokenizer: tokenizer.text, format: p.inputFormat ?? .stepwise,
+                                           method: method, variant: cell.variant, maxNewTokens: p.maxNewTokens)
             .predict(examples) { done, total in inputs.status("decoding \(done)/\(total)") }
         let metric = Metric(rawValue: p.metric) ?? .exactMatch
         let value = metric.score(predictions: predictions, golds: examples.map(\.label))

@@ -20,7 +20,12 @@ public struct TrainingSummary: Codable, Sendable {
 /// train: one student for one cell. Evaluates on (up to `validationLimit` examples of) the
 /// validation split every `eval_every` steps and keeps the best checkpoint; never looks at test.
 /// Its artifact is a folder transformers' `from_pretrained` opens in place: `model.safetensors`,
-/// `config.json`, `tokenizer.json`, plus `training.json`.
+/// `config.json`, `tokenizer.json`, plus `training.json` (and, for a pretrained student, the
+/// checkpoint's tokenizer files, which `AutoTokenizer` opens).
+///
+/// A from-scratch student starts from random weights with the tokenizer stage's vocabulary; a
+/// pretrained one from its checkpoint's weights and tokenizer (the folder is a setting, its
+/// content in the key, re-checked here before reading), reading the paper's input format.
 public enum TrainStage: StageDefinition {
     public static let kind: StageKind = "train"
     public static let version = 2   // 2: the artifact is a folder, method options by name
@@ -37,12 +42,32 @@ public enum TrainStage: StageDefinition {
         public var validationLimit: Int
         /// A trainer change that alters what it learns re-trains every student.
         public var trainer: Int
+        /// Set for a student that starts from a pretrained checkpoint (nil: from scratch, and
+        /// absent from the key, so from-scratch keys are what they were before pretrained students).
+        public var pretrained: Pretrained?
+    }
+
+    /// A pretrained student's part of the key.
+    public struct Pretrained: Codable, Hashable, Sendable {
+        /// The checkpoint's commit and files' content (never its path).
+        public var checkpoint: CheckpointIdentity
+        /// How the student reads its inputs (`StudentKind.pretrained`'s format).
+        public var inputFormat: StudentInputFormat
+    }
+
+    public struct Settings: Codable, Sendable {
+        /// A pretrained student's checkpoint folder (absolute; its content is in the params).
+        public var checkpointFolder: String?
+        public init(checkpointFolder: String? = nil) { self.checkpointFolder = checkpointFolder }
     }
 
     public static func keyParams(_ p: Params) -> JSONValue {
-        .object(["cell": p.cell.json, "method_version": .number(Double(p.methodVersion)), "size": SharedKeyJSON.of(p.size),
-                 "dropout": .number(p.dropout), "recipe": SharedKeyJSON.of(p.recipe), "metric": .string(p.metric),
-                 "validation_limit": .number(Double(p.validationLimit)), "trainer": .number(Double(p.trainer))])
+        var fields: [String: JSONValue] = [
+            "cell": p.cell.json, "method_version": .number(Double(p.methodVersion)), "size": SharedKeyJSON.of(p.size),
+            "dropout": .number(p.dropout), "recipe": SharedKeyJSON.of(p.recipe), "metric": .string(p.metric),
+            "validation_limit": .number(Double(p.validationLimit)), "trainer": .number(Double(p.trainer))]
+        if let pretrained = p.pretrained { fields["pretrained"] = SharedKeyJSON.of(pretrained) }
+        return .object(fields)
     }
 
     /// Multiply-adds of the weights × examples per step × steps × streams.
@@ -54,7 +79,7 @@ public enum TrainStage: StageDefinition {
         return weights * Double(p.recipe.steps * p.recipe.batchSize) * streams
     }
 
-    public static func run(_ p: Params, settings: NoSettings, inputs: StageInputs, output: StageOutput) throws {
+    public static func run(_ p: Params, settings: Settings, inputs: StageInputs, output: StageOutput) throws {
         let cell = p.cell
         let method = try MethodRegistry.method(cell.method)
         // Training sees train and valid only: the test split is dropped before anything else, so
@@ -63,23 +88,20 @@ public enum TrainStage: StageDefinition {
         var splits = try inputs.decode("dataset", as: DatasetSplits.self)
         splits.test = []
         let subset = Set(try inputs.decode("subsample", as: SubsampleStage.Artifact.self).ids)
-        let tokenizer = try TokenizerStage.load(try inputs.data("tokenizer"))
+        let format = p.pretrained?.inputFormat ?? .stepwise
+        let (model, tokenizer) = try student(p, settings: settings, inputs: inputs)
         let annotations = inputs.has("annotate_train") ? try inputs.decode("annotate_train", as: AnnotationArtifact.self).byID() : [:]
         let examples = splits.train.filter { subset.contains($0.id) }
-        let textStreams = try method.streams(cell.variant, examples: examples, annotations: annotations)
+        let textStreams = try method.streams(cell.variant, examples: examples, annotations: annotations, format: format)
         guard textStreams.allSatisfy({ !$0.inputs.isEmpty }), !textStreams.isEmpty else {
             throw StepwiseError("train[\(cell.label)]: no training pairs (the teacher produced no parsable output for this subset?)")
         }
         let streams = textStreams.map { s in
-            TrainingStream(name: s.name, inputs: s.inputs.map { tokenizer.encode($0) },
-                           targets: s.targets.map { tokenizer.encode($0, appendEOS: true) }, weight: Float(s.weight))
+            TrainingStream(name: s.name, inputs: s.inputs.map { tokenizer.text.encode($0, appendEOS: format.inputEndsWithEOS) },
+                           targets: s.targets.map { tokenizer.text.encode($0, appendEOS: true) }, weight: Float(s.weight))
         }
 
-        let size = p.size, r = p.recipe
-        let config = T5Config(dModel: size.dModel, dKv: size.dKv, dFF: size.dFF, numLayers: size.layers,
-                              numDecoderLayers: size.decoderLayers, numHeads: size.heads,
-                              vocabSize: tokenizer.vocabularySize, dropoutRate: Float(p.dropout))
-        let model = T5Model(config: config, seed: UInt64(cell.seed))
+        let r = p.recipe
         var options = TrainOptions()
         options.steps = r.steps
         options.batchSize = r.batchSize
@@ -113,15 +135,15 @@ public enum TrainStage: StageDefinition {
             }
         }, evaluate: { step in
             guard !valid.isEmpty else { return }
-            let predictions = StudentPredictor(model: model, tokenizer: tokenizer, method: method, variant: cell.variant,
-                                               maxNewTokens: options.maxTargetLength).predict(valid)
+            let predictions = StudentPredictor(model: model, tokenizer: tokenizer.text, format: format, method: method,
+                                               variant: cell.variant, maxNewTokens: options.maxTargetLength).predict(valid)
             let score = metric.score(predictions: predictions, golds: valid.map(\.label))
             validationCurve.append([Double(step), score])
             if best == nil || score > best!.score { best = (step, score, model.snapshot()) }
         })
         if let best { model.restore(best.snapshot) }
 
-        do { try model.save(to: output.folder, tokenizer: tokenizer) } catch {
+        do { try tokenizer.save(model, to: output.folder) } catch {
             throw StepwiseError("train[\(cell.label)]: cannot write its checkpoint into \(output.folder.path): \(ArtifactFiles.describe(error))")
         }
         let summary = TrainingSummary(steps: options.steps, parameters: model.parameterCount, lossCurve: lossCurve,
@@ -130,20 +152,73 @@ public enum TrainStage: StageDefinition {
                                       trainExamples: examples.count)
         try ArtifactCodec.encode(summary).write(to: output.folder.appendingPathComponent(summaryFile))
     }
+
+    /// The model to train and its tokenizer: a pretrained checkpoint's (checked against the key
+    /// before its weights are read), or random weights sized for the tokenizer stage's vocabulary.
+    static func student(_ p: Params, settings: Settings, inputs: StageInputs) throws -> (T5Model, StudentTokenizer) {
+        guard let pretrained = p.pretrained else {
+            let tokenizer = try TokenizerStage.load(try inputs.data("tokenizer"))
+            let size = p.size
+            let config = T5Config(dModel: size.dModel, dKv: size.dKv, dFF: size.dFF, numLayers: size.layers,
+                                  numDecoderLayers: size.decoderLayers, numHeads: size.heads,
+                                  vocabSize: tokenizer.vocabularySize, dropoutRate: Float(p.dropout))
+            return (T5Model(config: config, seed: UInt64(p.cell.seed)), .bpe(tokenizer))
+        }
+        guard let folder = settings.checkpointFolder else {
+            throw StepwiseError("train[\(p.cell.label)]: a pretrained student's job has no checkpoint folder")
+        }
+        let checkpoint = try T5Checkpoint.open(folder: URL(fileURLWithPath: folder))
+        try pretrained.checkpoint.verify(files: PretrainedFolder.files(of: checkpoint), stage: "train[\(p.cell.label)]")
+        let tokenizer = try PretrainedFolder.tokenizer(in: checkpoint.folder)
+        return (T5Model(checkpoint: checkpoint, dropoutRate: Float(p.dropout)), .sentencePiece(tokenizer))
+    }
+}
+
+/// A student's tokenizer: the tokenizer stage's BPE vocabulary (from-scratch students) or the
+/// checkpoint's SentencePiece model (pretrained ones). Saved into the trained folder so that
+/// evaluation, and transformers' `AutoTokenizer`, read the one it trained with.
+enum StudentTokenizer {
+    case bpe(Tokenizer)
+    case sentencePiece(SentencePieceTokenizer)
+
+    var text: any TextTokenizer {
+        switch self {
+        case .bpe(let t): return t
+        case .sentencePiece(let t): return t
+        }
+    }
+
+    func save(_ model: T5Model, to folder: URL) throws {
+        switch self {
+        case .bpe(let t): try model.save(to: folder, tokenizer: t)
+        case .sentencePiece(let t):
+            try model.save(to: folder)
+            try t.save(to: folder)
+        }
+    }
+
+    /// A trained student's folder: the model and the tokenizer saved beside it (our BPE
+    /// `tokenizer.json`, else the checkpoint's SentencePiece files as `AutoTokenizer` reads them).
+    static func load(_ folder: URL) throws -> (T5Model, StudentTokenizer) {
+        let (model, bpe) = try T5Model.load(from: folder)
+        if let bpe { return (model, .bpe(bpe)) }
+        return (model, .sentencePiece(try PretrainedFolder.tokenizer(in: folder)))
+    }
 }
 
 /// A student's answers for examples: the method's test input, batched greedy decoding, and the
 /// label read back from the output. Validation (during training) and test scoring share it.
 struct StudentPredictor {
     let model: T5Model
-    let tokenizer: Tokenizer
+    let tokenizer: any TextTokenizer
+    let format: StudentInputFormat
     let method: any DistillationMethod.Type
     let variant: MethodVariant
     let maxNewTokens: Int
     let batch = 64
 
     func predict(_ examples: [Example], progress: (Int, Int) -> Void = { _, _ in }) -> [String] {
-        let inputs = examples.map { tokenizer.encode(method.testInput(variant, $0)) }
+        let inputs = examples.map { tokenizer.encode(method.testInput(variant, $0, format: format), appendEOS: format.inputEndsWithEOS) }
         var predictions: [String] = []
         predictions.reserveCapacity(inputs.count)
         for start in stride(from: 0, to: inputs.count, by: batch) {

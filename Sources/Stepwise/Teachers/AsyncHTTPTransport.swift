@@ -16,7 +16,8 @@ import NIOSSL
 /// (`cannotConnect`) instead of being retried inside the pool until the deadline, so that the
 /// teacher's back-off and attempt count apply to it as to every other failure.
 final class AsyncHTTPTransport: HTTPTransport {
-    private let client: HTTPClient
+    /// Internal (not private) for the hub downloader's streaming extension.
+    let client: HTTPClient
     /// For error messages: where requests go first (the proxy, if any).
     private let destination: String
 
@@ -60,15 +61,7 @@ final class AsyncHTTPTransport: HTTPTransport {
     }
 
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        var r = HTTPClientRequest(url: request.url.absoluteString)
-        r.method = HTTPMethod(rawValue: request.method)
-        for h in request.headers {
-            let lower = h.name.lowercased()
-            if lower == "host" || lower == "content-length" { continue }
-            r.headers.add(name: h.name, value: h.value)
-        }
-        if !r.headers.contains(name: "User-Agent") { r.headers.add(name: "User-Agent", value: "stepwise") }
-        r.body = .bytes(request.body)
+        let r = clientRequest(request)
         do {
             let response = try await client.execute(r, deadline: .now() + .nanoseconds(Self.nanoseconds(request.timeout)))
             let body = try await response.body.collect(upTo: Self.maxBodyBytes)
@@ -77,6 +70,20 @@ final class AsyncHTTPTransport: HTTPTransport {
         } catch {
             throw translate(error)
         }
+    }
+
+    /// `request` as AsyncHTTPClient takes it.
+    func clientRequest(_ request: HTTPRequest) -> HTTPClientRequest {
+        var r = HTTPClientRequest(url: request.url.absoluteString)
+        r.method = HTTPMethod(rawValue: request.method)
+        for h in request.headers {
+            let lower = h.name.lowercased()
+            if lower == "host" || lower == "content-length" { continue }
+            r.headers.add(name: h.name, value: h.value)
+        }
+        if !r.headers.contains(name: "User-Agent") { r.headers.add(name: "User-Agent", value: "stepwise") }
+        if !request.body.isEmpty || request.method != "GET" && request.method != "HEAD" { r.body = .bytes(request.body) }
+        return r
     }
 
     /// Seconds as nanoseconds, saturating at a day per step (a longer wait is as good as forever).

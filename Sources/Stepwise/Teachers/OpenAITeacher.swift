@@ -420,9 +420,24 @@ public final class OpenAITeacher: @unchecked Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<workers {
                 group.addTask {
-                    while let item = try batch.claim() {
-                        batch.answer(item.index, with: try await self.fetch(item.prompt, key: item.key))
+                    // A response's commit overlaps the worker's next request: the connection
+                    // goes back to work at once, and the response still counts as answered only
+                    // once its row is committed. At most one commit per worker is outstanding.
+                    var committing: Task<Void, Error>?
+                    do {
+                        while let item = try batch.claim() {
+                            let response = try await self.received(item.prompt, key: item.key)
+                            try await committing?.value
+                            committing = Task {
+                                try await cache?.store(response, forKey: item.key)
+                                batch.answer(item.index, with: response)
+                            }
+                        }
+                    } catch {
+                        _ = try? await committing?.value   // keep what was already received
+                        throw error
                     }
+                    try await committing?.value
                 }
             }
             try await group.waitForAll()
@@ -442,13 +457,19 @@ public final class OpenAITeacher: @unchecked Sendable {
 
     /// One completion from the server, returned once cached.
     private func fetch(_ fullPrompt: String, key: String) async throws -> CachedTeacherResponse {
+        let response = try await received(fullPrompt, key: key)
+        try await cache?.store(response, forKey: key)
+        return response
+    }
+
+    /// One completion from the server, counted, not yet cached.
+    private func received(_ fullPrompt: String, key: String) async throws -> CachedTeacherResponse {
         let response = try await request(fullPrompt, key: key)
         record {
             $0.completions += 1
             $0.promptTokens += response.promptTokens ?? 0
             $0.completionTokens += response.completionTokens ?? 0
         }
-        try await cache?.store(response, forKey: key)
         return response
     }
 

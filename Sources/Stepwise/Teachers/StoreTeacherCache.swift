@@ -4,9 +4,10 @@ import Foundation
 ///
 /// `store` returns once the response's row is committed, so a response the teacher counts as
 /// answered is never asked for again, even after `kill -9`. What a kill can still lose is a
-/// response the server has sent whose commit had not finished: at most one per request in flight
-/// (`concurrency`), and only those that arrived within the last commit's time (about a
-/// millisecond) — the server counts them, the next run asks again.
+/// response the server has sent whose commit had not finished: the teacher's workers overlap a
+/// commit with their next request, so at most two per worker (`concurrency`) — one being
+/// committed, one received while that commit ran — and only those that arrived within the last
+/// commit's time (about a millisecond); the server counts them, the next run asks again.
 ///
 /// Commits are grouped without waiting on purpose: a writer queue commits everything handed over
 /// while its previous transaction ran in one transaction, so concurrent responses share commits
