@@ -35,6 +35,18 @@ final class ReportRenderingTests: XCTestCase {
         XCTAssertTrue(md.contains("- **contradicted**: `standard_finetune > distill_step_by_step at every data_fraction`"), md)
         XCTAssertTrue(md.contains("- **inconclusive**: `distill_step_by_step[tiny]@1.0 = 0.62 ± 0.01`"), md)
         XCTAssertNotNil(report.files["claims.json"])
+        // The reference claim's published number stands next to ours, in both report formats;
+        // other claims carry no reference rows.
+        let ref = try XCTUnwrap(verdicts[3].references?.first)
+        XCTAssertEqual(ref.reference, 0.62)
+        XCTAssertEqual(ref.ours, 0.62, accuracy: 1e-9)
+        XCTAssertLessThan(ref.lower, ref.ours)
+        XCTAssertEqual(ref.seeds, 2)
+        XCTAssertNil(verdicts[0].references)
+        XCTAssertTrue(md.contains("## The published numbers and ours"), md)
+        XCTAssertTrue(md.contains("| 62.0 ± 1.0 | 62.0 ["), md)
+        let html = try XCTUnwrap(report.files["index.html"])
+        XCTAssertTrue(html.contains("<h3>The published numbers and ours</h3>"), html)
     }
 
     func testBadClaimIsASpecErrorWithPosition() throws {

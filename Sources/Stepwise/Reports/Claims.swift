@@ -85,6 +85,9 @@ public struct ClaimVerdict: Codable, Sendable {
     /// One line per comparison made, e.g. "tiny @ 25 %: A − B = +4.1 points, 95 % interval [...]".
     public var evidence: [String]
     public var advice: [String]
+    /// For a reference claim: each published number next to ours (absent for other claims, so
+    /// their claims.json is unchanged).
+    public var references: [ReferenceComparison]? = nil
 
     public var reproduced: Bool { verdict == .reproduced }
 }
@@ -138,6 +141,7 @@ public enum ClaimChecker {
 
     static func evaluate(_ claim: Claim, arms: ResultArms, sizes: [String], fractions: [Double], rules: VerdictRules) throws -> ClaimVerdict {
         var evidence: [String] = [], advice: [String] = [], verdicts: [Verdict] = []
+        var references: [ReferenceComparison] = []
         func pct(_ f: Double) -> String { "\(JSONValue.format(f * 100)) %" }
         switch claim.kind {
         case let .compare(a, opText, b, every):
@@ -161,6 +165,7 @@ public enum ClaimChecker {
             for size in a.size.map({ [$0] }) ?? sizes {
                 for x in try arms.arms(method: a.method, size: size, fraction: a.fraction ?? 1) {
                     let v = try rules.reference(x, value: value, tolerance: tol)
+                    references.append(ReferenceComparison(v))
                     verdicts.append(v.verdict)
                     evidence.append("\(size): \(v.verdict.rawValue) — \(v.reason)")
                     if let a = v.advice { advice.append("\(size): \(a)") }
@@ -175,6 +180,7 @@ public enum ClaimChecker {
         let verdict: Verdict = verdicts.isEmpty ? .inconclusive
             : verdicts.contains(.contradicted) ? .contradicted
             : verdicts.allSatisfy { $0 == .reproduced } ? .reproduced : .inconclusive
-        return ClaimVerdict(claim: claim.text, verdict: verdict, evidence: evidence, advice: advice)
+        return ClaimVerdict(claim: claim.text, verdict: verdict, evidence: evidence, advice: advice,
+                            references: references.isEmpty ? nil : references)
     }
 }

@@ -95,7 +95,7 @@ public struct HTMLReport {
                 ? "<details><summary>\(v.evidence.count) comparisons\(v.advice.isEmpty ? "" : " and advice")</summary>\n\(list)</details></li>\n"
                 : "\(list)</li>\n"
         }
-        return out + "</ul>\n</section>\n"
+        return out + "</ul>\n" + ReferenceComparison.html(claims, escape: esc) + "</section>\n"
     }
 
     func curvesSection() -> String {

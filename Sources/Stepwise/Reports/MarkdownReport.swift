@@ -66,6 +66,7 @@ public struct MarkdownReport {
                 for line in v.evidence { out += "  - \(line)\n" }
                 for line in v.advice { out += "  - advice: \(line)\n" }
             }
+            out += ReferenceComparison.markdown(claims)
         }
         // The cost table is the store's record of wall times, not part of the report artifact
         // (a cached artifact cannot depend on how long things took): filled in when written out.
