@@ -37,6 +37,12 @@ public struct MarkdownReport {
                 out += "| \(t.split) | \(t.count) | \(t.parseFailures) (\(String(format: "%.1f", Double(t.parseFailures) / Double(max(1, t.count)) * 100)) %) "
                 out += "| \(String(format: "%.\(d)f", t.accuracy * 100)) | \(t.requests) | \(t.promptTokens) | \(t.completionTokens) |\n"
             }
+            let missing = teacherSplits.compactMap { t in t.labelMassMissing.map { "\(t.split) \(String(format: "%.1f", $0 * 100)) %" } }
+            if !missing.isEmpty {
+                out += "\nSoft labels: at its answer, the teacher's top-k alternatives leave on average "
+                out += missing.joined(separator: ", ") + " of its probability off the label set (missing mass; "
+                out += "soft targets renormalise over the labels).\n"
+            }
         }
         out += "\n## Protocol\n\n"
         out += "Students train on the sweep's fraction of the training split (nested subsets per seed: 12.5 % ⊂ 25 % ⊂ 50 % ⊂ 100 %). "
@@ -82,7 +88,7 @@ public struct MarkdownReport {
         out += "|---|" + String(repeating: "---:|", count: sizes.count * fractions.count) + "\n"
         for name in rowKeys {
             let row = rowNames[name]!
-            out += "| \(name) |"
+            out += "| \(row.group.labelledName) |"
             for s in sizes {
                 for f in fractions {
                     var g = row.group
@@ -101,6 +107,7 @@ public struct MarkdownReport {
             out += "| few_shot_cot (teacher) |" + String(repeating: " \(SeedStats([t.value]).formatted(decimals: decimals)) |",
                                                      count: columns) + "\n"
         }
+        if rowNames.values.contains(where: { $0.group.needsTeacherAtTest }) { out += "\n\(ResultGroup.teacherAtTestNote)\n" }
         if seedsShown.isEmpty {
             out += "\nValues are test \(context.metric) in %, mean ± std over seeds \(context.seeds.map(String.init).joined(separator: ", ")).\n"
         } else {

@@ -36,7 +36,7 @@ public enum EvaluateStage: StageDefinition {
         setThreads(inputs.threads)
         let examples = splits[p.split]
         let predictions = StudentPredictor(model: model, tokenizer: tokenizer, method: method, variant: cell.variant,
-                                           maxNewTokens: p.maxNewTokens)
+                                           maxNewTokens: p.maxNewTokens, annotations: try StudentPredictor.annotations(p.split, inputs))
             .predict(examples) { done, total in inputs.status("decoding \(done)/\(total)") }
         let metric = Metric(rawValue: p.metric) ?? .exactMatch
         let value = metric.score(predictions: predictions, golds: examples.map(\.label))
