@@ -7,9 +7,11 @@ enum CrossEntropy {
     /// Returns Σ CE / normalizer (normalizer = the number of counted tokens unless given: a
     /// batch cut into micro-batches divides by the whole batch's count) and the counted tokens.
     /// If `dlogits` is given, writes weight · (softmax − onehot) / normalizer there (zeros on ignored rows).
+    /// `rowWeights` (one per row, nil = all 1) multiplies each row's CE and gradient: soft targets
+    /// as weighted (input → label_j) pairs. A weight of exactly 1 changes no bit.
     static func forwardBackward(logits: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows: Int, vocab: Int,
                                 dlogits: UnsafeMutablePointer<Float>?, weight: Float,
-                                normalizer: Int? = nil) -> (loss: Float, count: Int) {
+                                normalizer: Int? = nil, rowWeights: UnsafePointer<Float>? = nil) -> (loss: Float, count: Int) {
         var count = 0
         for r in 0..<rows where targets[r] != SpecialTokens.pad { count += 1 }
         guard count > 0 else {
@@ -27,11 +29,13 @@ enum CrossEntropy {
                 continue
             }
             let logZ = kernels.log_sum_exp(row, vocab)
-            total += Double(logZ - row[t])
+            let w = rowWeights?[r] ?? 1
+            total += Double(w) * Double(logZ - row[t])
             if let d = dlogits {
                 let dr = d + r * vocab
-                kernels.exp_shift_scale(dr, row, logZ, scale, vocab)
-                dr[t] -= scale
+                let rowScale = scale * w
+                kernels.exp_shift_scale(dr, row, logZ, rowScale, vocab)
+                dr[t] -= rowScale
             }
         }
         return (Float(total / Double(denominator)), count)

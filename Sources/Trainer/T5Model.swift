@@ -126,6 +126,18 @@ public final class T5Model {
         return accumulateGradients(Batch(inputs: inputs, targets: targets), weight: weight, training: training).loss
     }
 
+    /// `exampleWeights` (one per pair, nil = all 1): the loss is the weighted mean CE per target
+    /// token, Σ wᵢ·CEᵢ / Σ wᵢ·nᵢ, as the trainer computes it for a weighted stream.
+    @discardableResult
+    public func computeGradients(inputs: [[Int32]], targets: [[Int32]], weight: Float = 1, training: Bool = false,
+                                 exampleWeights: [Float]?) -> Float {
+        zeroGradients()
+        var batch = Batch(inputs: inputs, targets: targets, weights: exampleWeights)
+        let count = batch.targets.reduce(0) { $0 + ($1 != SpecialTokens.pad ? 1 : 0) }
+        batch.normalizeWeights(tokenCount: count)
+        return accumulateGradients(batch, weight: weight, training: training, normalizer: count).loss
+    }
+
     func zeroGradients() { store.grads.zero() }
 
     /// Forward + backward of one batch, adding weight·∇loss into the gradient buffer.
@@ -137,7 +149,8 @@ public final class T5Model {
         forward(batch, ws, training: training)
         let result = batch.targets.withUnsafeBufferPointer {
             CrossEntropy.forwardBackward(logits: ws.logits.p, targets: $0.baseAddress!, rows: batch.size * batch.decoderLength,
-                                         vocab: config.vocabSize, dlogits: ws.dlogits.p, weight: weight, normalizer: normalizer)
+                                         vocab: config.vocabSize, dlogits: ws.dlogits.p, weight: weight, normalizer: normalizer,
+                                         rowWeights: batch.rowWeights)
         }
         if result.count > 0 { backward(batch, ws, training: training, grads: (grads ?? store.grads).p) }
         return result

@@ -7,9 +7,16 @@ public struct TrainingStream: Sendable {
     public var inputs: [[Int32]]
     public var targets: [[Int32]]
     public var weight: Float
-    public init(name: String = "", inputs: [[Int32]], targets: [[Int32]], weight: Float = 1) {
+    /// One weight per pair (nil = all 1): the stream's loss is then the weighted mean CE per
+    /// target token, Σ wᵢ·CEᵢ / Σ wᵢ·nᵢ over the batch — soft targets written as one weighted
+    /// (input → label_j) pair per label. Weights of exactly 1 give the unweighted loss bit for bit.
+    public var exampleWeights: [Float]?
+    public init(name: String = "", inputs: [[Int32]], targets: [[Int32]], weight: Float = 1, exampleWeights: [Float]? = nil) {
         precondition(inputs.count == targets.count && !inputs.isEmpty, "a stream needs ≥ 1 pair")
+        precondition(exampleWeights == nil || exampleWeights!.count == inputs.count, "one weight per pair")
+        precondition(exampleWeights?.allSatisfy({ $0 >= 0 && $0.isFinite }) ?? true, "pair weights must be finite and ≥ 0")
         self.name = name; self.inputs = inputs; self.targets = targets; self.weight = weight
+        self.exampleWeights = exampleWeights
     }
 }
 
@@ -41,7 +48,7 @@ public struct TrainOptions: Sendable {
 
 public struct TrainingProgress: Sendable {
     public var step: Int               // 1-based, after the update
-    public var lossPerStream: [Float]  // mean CE of each stream on this step's batch (unweighted)
+    public var lossPerStream: [Float]  // mean CE of each stream on this step's batch (before its stream weight; weighted by pair for a weighted stream)
     public var tokensPerSecond: Double // non-pad input + target tokens per second, this step
     public var learningRate: Float
     public var gradientNorm: Float     // before clipping
@@ -109,18 +116,25 @@ public final class Trainer {
         var tokens = 0
         for (s, stream) in streams.enumerated() {
             let idx = nextIndices(stream: s, count: stream.inputs.count)
-            let streamParts: [Batch?] = (0..<slots).map { k in
+            var streamParts: [Batch?] = (0..<slots).map { k in
                 let rows = idx[(idx.count * k / slots)..<(idx.count * (k + 1) / slots)]
                 if rows.isEmpty { return nil }
                 return Batch(inputs: rows.map { stream.inputs[$0] }, targets: rows.map { stream.targets[$0] },
-                             maxInputLength: options.maxInputLength, maxTargetLength: options.maxTargetLength)
+                             maxInputLength: options.maxInputLength, maxTargetLength: options.maxTargetLength,
+                             weights: stream.exampleWeights.map { w in rows.map { w[$0] } })
             }
-            parts.append(streamParts)
             // Each micro-batch's CE is divided by the whole batch's target count: the sum over
             // micro-batches is the batch's mean CE.
-            normalizers.append(streamParts.reduce(0) { n, part in
+            let count = streamParts.reduce(0) { n, part in
                 n + (part?.targets.reduce(0) { $0 + ($1 != SpecialTokens.pad ? 1 : 0) } ?? 0)
-            })
+            }
+            normalizers.append(count)
+            if stream.exampleWeights != nil {
+                // A weighted stream's mean is over the whole batch's weighted count.
+                let weighted = streamParts.reduce(0.0) { $0 + ($1?.weightedTargetCount ?? 0) }
+                for k in streamParts.indices { streamParts[k]?.normalizeWeights(tokenCount: count, weightedCount: weighted) }
+            }
+            parts.append(streamParts)
             tokens += streamParts.reduce(0) { $0 + ($1?.tokenCount ?? 0) }
         }
         let workspaces = prepareWorkspaces(parts: parts, threads: threads)

@@ -34,7 +34,19 @@ final class ShippedSpecsTests: XCTestCase {
                 let e = try SpecParser.load(file: copy.path, root: project.root)
                 let checkpoints = try StudentCheckpoints.resolveCached(e, environment: env)
                 pretrained += checkpoints.bySize.isEmpty ? 0 : 1
-                XCTAssertFalse(try Planner.plan(e, checkpoints: checkpoints).stages.isEmpty)
+                let plan = try Planner.plan(e, checkpoints: checkpoints)
+                XCTAssertFalse(plan.stages.isEmpty)
+                if spec.lastPathComponent == "quickstart-families.yaml" {
+                    // Offline: the paper's rows and this families at both fractions with 3 seeds.
+                    XCTAssertEqual(e.teacher.kind, .synthetic)
+                    XCTAssertEqual(e.dataset.kind, .syntheticArith)
+                    let trained = Set(plan.stages.compactMap { $0.kind == .train ? $0.cell?.method : nil })
+                    XCTAssertEqual(trained, ["standard_finetune", "task_distillation", "distill_step_by_step", "pinto",
+                                             "soft_label_distillation"])
+                    XCTAssertEqual(Set(plan.stages.compactMap { $0.cell?.dataFraction }), [0.25, 1.0])
+                    XCTAssertEqual(e.sweep.seeds, [0, 1, 2])
+                    XCTAssertFalse(e.claims.isEmpty)
+                }
             } catch {
                 XCTFail("\(relative): \(error)")
             }

@@ -27,6 +27,9 @@ public protocol DistillationMethod: Sendable {
                         format: StudentInputFormat) throws -> [TextStream]
     /// What the student reads at validation and test time.
     static func testInput(_ variant: MethodVariant, _ example: Example, format: StudentInputFormat) -> String
+    /// The same, given the teacher's annotation of that example when the method's
+    /// `teacherSplits` include the split (nil otherwise); by default the one above.
+    static func testInput(_ variant: MethodVariant, _ example: Example, format: StudentInputFormat, annotation: Annotation?) -> String
     /// The label in the student's output.
     static func prediction(_ variant: MethodVariant, output: String) -> String
 }
@@ -40,6 +43,9 @@ extension DistillationMethod {
     public static func testInput(_ variant: MethodVariant, _ example: Example, format: StudentInputFormat) -> String {
         format.input(example)
     }
+    public static func testInput(_ variant: MethodVariant, _ example: Example, format: StudentInputFormat, annotation: Annotation?) -> String {
+        testInput(variant, example, format: format)
+    }
     public static func prediction(_ variant: MethodVariant, output: String) -> String {
         output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -49,8 +55,8 @@ extension DistillationMethod {
 /// positions in the spec and swept like any axis (`sweep: {lambda: [0.5, 1, 2]}` overrides them).
 public struct MethodOption: Sendable {
     public enum Kind: Sendable {
-        /// A number ≥ `minimum`.
-        case number(minimum: Double)
+        /// A number ≥ `minimum` (> when `exclusive`) and ≤ `maximum`; a whole number when `integer`.
+        case number(minimum: Double, maximum: Double = .infinity, exclusive: Bool = false, integer: Bool = false)
         /// One of these words.
         case choice([String])
     }
@@ -90,8 +96,12 @@ public struct TextStream: Equatable, Sendable {
     public var inputs: [String]
     public var targets: [String]
     public var weight: Double
-    public init(name: String, inputs: [String], targets: [String], weight: Double) {
+    /// One weight per pair (nil = all 1): the stream's loss is then Σ wᵢ·CEᵢ / Σ wᵢ·nᵢ per
+    /// target token — a soft target written as one weighted pair per label.
+    public var exampleWeights: [Double]?
+    public init(name: String, inputs: [String], targets: [String], weight: Double, exampleWeights: [Double]? = nil) {
         self.name = name; self.inputs = inputs; self.targets = targets; self.weight = weight
+        self.exampleWeights = exampleWeights
     }
 }
 

@@ -9,6 +9,8 @@ public enum MethodRegistry {
         TaskDistillation.self,
         DistillStepByStep.self,
         SingleTask.self,
+        PINTO.self,
+        SoftLabelDistillation.self,
     ]
 
     public static var names: [String] { all.map { $0.name } }

@@ -75,7 +75,10 @@ public enum Planner {
                 } else if let tokenizer {
                     inputs.append(("tokenizer", tokenizer))
                 }
-                if method.teacherSplits.contains(.train), let a = annotate[.train] { inputs.append(("annotate_train", a)) }
+                // The teacher's annotations of each split the method reads: train (and valid) here, test below.
+                for split in [Split.train, .valid] where method.teacherSplits.contains(split) {
+                    if let a = annotate[split] { inputs.append(("annotate_\(split.rawValue)", a)) }
+                }
                 let train = b.add("train[\(cell.label)]",
                                   TrainStage.work(.init(cell: cell, methodVersion: method.version, size: size, dropout: dropout,
                                                         recipe: recipe, metric: e.dataset.metric, validationLimit: 256,
@@ -85,7 +88,9 @@ public enum Planner {
                                  EvaluateStage.work(.init(cell: cell, methodVersion: method.version, split: .test, metric: e.dataset.metric,
                                                           maxNewTokens: e.train.maxTargetLength, inputFormat: pretrained?.inputFormat),
                                                     settings: NoSettings()),
-                                 [("dataset", dataset), ("train", train)], cell: cell)
+                                 [("dataset", dataset), ("train", train)]
+                                    + (method.teacherSplits.contains(.test) ? annotate[.test].map { [("annotate_test", $0)] } ?? [] : []),
+                                 cell: cell)
                 evaluations.append((cell.label, eval))
                 trained.append((ReportRenderer.trainRolePrefix + cell.label, train))
             }

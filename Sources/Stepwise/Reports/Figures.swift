@@ -40,7 +40,7 @@ public enum Figures {
             sample[name, default: [:]][xv] = r
         }
         return order.map { name in
-            LineChart.Series(name: name, points: byName[name]!.keys.sorted().map { xv in
+            LineChart.Series(name: sample[name]!.values.first!.group.labelledName, points: byName[name]!.keys.sorted().map { xv in
                 let r = sample[name]![xv]!
                 if let c = arms?.summary(name: name, size: r.size, fraction: r.dataFraction) {
                     return (x: xv, stats: SeedStats(mean: c.mean, std: (c.upper - c.lower) / 2, count: c.seeds))

@@ -28,6 +28,7 @@ public struct LatexTable {
             out += Self.escape(g.method)
             if let l = g.lambda { out += " ($\\lambda$=\(JSONValue.format(l)))" }
             if let v = g.variantDisplay { out += " (\(Self.escape(v)))" }
+            if g.needsTeacherAtTest { out += "$^\\dagger$" }
             for (s, f) in columns {
                 var key = g
                 key.size = s; key.dataFraction = f
@@ -39,7 +40,12 @@ public struct LatexTable {
             out += "\\midrule\n" + Self.escape("few_shot_cot (teacher)")
             out += String(repeating: " & " + Self.cell(SeedStats([t.value]), d), count: max(1, columns.count)) + " \\\\\n"
         }
-        out += "\\bottomrule\n\\end{tabular}\n"
+        out += "\\bottomrule\n"
+        if order.contains(where: \.needsTeacherAtTest) {
+            out += "\\multicolumn{\(max(1, columns.count) + 1)}{l}{\\footnotesize $^\\dagger$ "
+            out += Self.escape(String(ResultGroup.teacherAtTestNote.dropFirst(2))) + "} \\\\\n"
+        }
+        out += "\\end{tabular}\n"
         return out
     }
 

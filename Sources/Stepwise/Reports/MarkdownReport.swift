@@ -52,6 +52,12 @@ public struct MarkdownReport {
                 out += "| \(t.split) | \(t.count) | \(t.parseFailures) (\(String(format: "%.1f", Double(t.parseFailures) / Double(max(1, t.count)) * 100)) %) "
                 out += "| \(String(format: "%.\(d)f", t.accuracy * 100)) | \(t.requests) | \(t.promptTokens) | \(t.completionTokens) |\n"
             }
+            let missing = teacherSplits.compactMap { t in t.labelMassMissing.map { "\(t.split) \(String(format: "%.1f", $0 * 100)) %" } }
+            if !missing.isEmpty {
+                out += "\nSoft labels: at its answer, the teacher's top-k alternatives leave on average "
+                out += missing.joined(separator: ", ") + " of its probability off the label set (missing mass; "
+                out += "soft targets renormalise over the labels).\n"
+            }
         }
         out += TeacherSampleMarkdown.render(teacherSamples)
         out += "\n## Protocol\n\n"

@@ -65,6 +65,16 @@ public struct ResultGroup: Hashable, Sendable {
         return name
     }
 
+    /// Whether the row's method reads the teacher's output for each test input
+    /// (`DistillationMethod.needsTeacherAtTest`): the teacher stays in the loop at deployment.
+    public var needsTeacherAtTest: Bool { MethodRegistry.named(method)?.needsTeacherAtTest ?? false }
+
+    /// The row's name as tables and figures print it: marked † when it needs the teacher at test.
+    public var labelledName: String { displayName + (needsTeacherAtTest ? " \(Self.teacherAtTestMark)" : "") }
+
+    public static let teacherAtTestMark = "†"
+    public static let teacherAtTestNote = "† needs the teacher at test time: it reads the teacher's output for each test input."
+
     /// The options other than λ as the method shows them (`gold labels`), nil when none.
     public var variantDisplay: String? {
         guard !variant.isEmpty else { return nil }

@@ -55,7 +55,7 @@ public struct ResultsTable {
                     }
                 }
             }
-            rows.append((name, entries))
+            rows.append((row.group.labelledName, entries))
         }
         if let t = teacher {
             let entry = Entry(text: SeedStats([t.value]).formatted(decimals: decimals), value: t.value)
@@ -69,6 +69,7 @@ public struct ResultsTable {
                 + "(t-interval over seeds; with one seed, a bootstrap over test examples), from \(list(seedsShown)) seed(s) "
                 + "(\(context.seeds.map(String.init).joined(separator: ", "))) and \(list(examplesShown)) test examples per cell."
         }
+        if names.contains(where: { sample[$0]!.group.needsTeacherAtTest }) { note += " " + ResultGroup.teacherAtTestNote }
     }
 
     /// "62.0 ± 2.8": mean and the interval's half-width, in points.

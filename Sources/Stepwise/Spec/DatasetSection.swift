@@ -5,7 +5,7 @@ import Yams
 enum DatasetSection {
     static let commonKeys = ["kind", "metric"]
     static let keysByKind: [DatasetKind: [String]] = [
-        .syntheticArith: ["train_size", "valid_size", "test_size", "seed", "operations", "distractor_rate"],
+        .syntheticArith: ["train_size", "valid_size", "test_size", "seed", "operations", "distractor_rate", "choices"],
         .svamp: ["path"], .cqa: ["path"], .esnli: ["path"], .anli1: ["path"],
         .jsonl: ["train", "valid", "test", "input_field", "label_field", "rationale_field"],
     ]
@@ -38,6 +38,14 @@ enum DatasetSection {
                                 "expected three relative weights ≥ 0 for problems with 1, 2 and 3 operations, e.g. [4, 4, 2], not all 0")
                 } else {
                     spec.operationWeights = w
+                }
+            }
+            // Multiple choice (a label set): unset keeps open answers and the stage key unchanged.
+            if let k = f.int("choices", min: 2) {
+                if k > 26 {
+                    reader.fail(f.value("choices"), f.path("choices"), "expected at most 26 lettered choices, found \(k)")
+                } else {
+                    spec.choices = k
                 }
             }
             if let r = f.double("distractor_rate") {

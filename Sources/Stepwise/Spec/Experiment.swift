@@ -43,6 +43,8 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
     public var operationWeights: [Int]?
     /// Share of problems with an unused number in the story (nil = the generator's default).
     public var distractorRate: Double?
+    /// Multiple choice: this many lettered candidate equations in each input (nil = open answers).
+    public var choices: Int?
     // paper datasets
     public var path: String?
     // jsonl

@@ -31,10 +31,16 @@ enum OptionValues {
     static func read(_ option: MethodOption, from f: Fields, reader: SpecReader) -> [JSONValue]? {
         let path = f.path(option.key)
         switch option.kind {
-        case .number(let minimum):
+        case .number(let minimum, let maximum, let exclusive, let integer):
             guard let values = f.doubleList(option.key) else { return nil }
-            for (n, v) in values where v < minimum {
-                reader.fail(n, path, "expected \(option.meaning) ≥ \(JSONValue.format(minimum)), found \(v)")
+            for (n, v) in values {
+                if exclusive ? v <= minimum : v < minimum {
+                    reader.fail(n, path, "expected \(option.meaning) \(exclusive ? ">" : "≥") \(JSONValue.format(minimum)), found \(v)")
+                } else if v > maximum {
+                    reader.fail(n, path, "expected \(option.meaning) ≤ \(JSONValue.format(maximum)), found \(v)")
+                } else if integer && v.rounded() != v {
+                    reader.fail(n, path, "expected \(option.meaning) as a whole number, found \(v)")
+                }
             }
             return SweepSection.unique(values, at: path, reader: reader).map { .number($0) }
         case .choice(let choices):

@@ -4,7 +4,7 @@ import Yams
 /// `teacher:` — who writes the chains of thought and labels.
 enum TeacherSection {
     static let keysByKind: [TeacherKind: [String]] = [
-        .synthetic: ["error_rate", "seed"],
+        .synthetic: ["error_rate", "seed", "logprobs", "top_logprobs"],
         .replay: ["path", "parse"],
         .openai: ["base_url", "model", "api", "api_key_env", "temperature", "max_tokens", "stop", "concurrency",
                   "timeout", "max_retries", "prompt", "parse", "parse_as", "logprobs", "top_logprobs"],
@@ -31,6 +31,7 @@ enum TeacherSection {
             if let r = t.errorRate, !(0...1).contains(r) {
                 reader.fail(f.value("error_rate"), f.path("error_rate"), "expected a probability in [0, 1], found \(r)")
             }
+            readLogprobs(f, into: &t, reader: reader)
         case .replay:
             t.path = f.string("path", required: true, what: "the folder holding {split}_CoT_{i}.json")
             t.parse = f.oneOf("parse", ["paper", "forgiving"]) ?? "paper"
@@ -51,17 +52,7 @@ enum TeacherSection {
             t.maxRetries = f.int("max_retries", min: 0) ?? 6
             t.parse = f.oneOf("parse", ["paper", "forgiving"]) ?? "paper"
             t.parseAs = f.oneOf("parse_as", ["svamp", "cqa", "esnli", "anli"])
-            // Stored as given (nil when left out), so that a spec without them keeps its stage keys.
-            t.logprobs = f.bool("logprobs") == true ? true : nil
-            t.topLogprobs = f.int("top_logprobs", min: 0)
-            if let k = t.topLogprobs {
-                if k > maxTopLogprobs {
-                    reader.fail(f.value("top_logprobs"), f.path("top_logprobs"),
-                                "expected at most \(maxTopLogprobs) alternatives per token (the OpenAI API's limit), found \(k)")
-                } else if t.logprobs != true {
-                    reader.fail(f.value("top_logprobs"), f.path("top_logprobs"), "top_logprobs needs `logprobs: true` beside it")
-                }
-            }
+            readLogprobs(f, into: &t, reader: reader)
             t.prompt = f.string("prompt", required: true, what: "a few-shot prompt file with an {input} placeholder")
             if let p = t.prompt {
                 DatasetSection.checkExists(DatasetSection.resolve(p, root), node: f.value("prompt"), path: f.path("prompt"),
@@ -69,6 +60,24 @@ enum TeacherSection {
             }
         }
         return t
+    }
+}
+
+extension TeacherSection {
+    /// `logprobs` and `top_logprobs` (the OpenAI-compatible teacher asks the server; the
+    /// synthetic one makes them up, deterministically).
+    static func readLogprobs(_ f: Fields, into t: inout TeacherSpec, reader: SpecReader) {
+        // Stored as given (nil when left out), so that a spec without them keeps its stage keys.
+        t.logprobs = f.bool("logprobs") == true ? true : nil
+        t.topLogprobs = f.int("top_logprobs", min: 0)
+        if let k = t.topLogprobs {
+            if k > maxTopLogprobs {
+                reader.fail(f.value("top_logprobs"), f.path("top_logprobs"),
+                            "expected at most \(maxTopLogprobs) alternatives per token (the OpenAI API's limit), found \(k)")
+            } else if t.logprobs != true {
+                reader.fail(f.value("top_logprobs"), f.path("top_logprobs"), "top_logprobs needs `logprobs: true` beside it")
+            }
+        }
     }
 }
 

@@ -11,6 +11,10 @@ public struct AnnotationArtifact: Codable, Sendable {
     public var requests: Int
     public var promptTokens: Int
     public var completionTokens: Int
+    /// With log-probabilities on a label-set task: the mean teacher probability at the answer
+    /// position that its top-k alternatives do not put on a label (`TeacherLabelDistribution`).
+    /// nil otherwise, and then absent from the JSON.
+    public var labelMassMissing: Double?
 
     public func byID() -> [String: Annotation] {
         Dictionary(annotations.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -39,6 +43,16 @@ public enum AnnotateStage: StageDefinition {
         public var split: Split
     }
 
+    /// With log-probabilities asked for, the annotations also keep the answer position's
+    /// (`Annotation.answerLogprobs`, first kept by this revision): the key says so, so an
+    /// annotation cached before it is not reused without them. Other keys are unchanged.
+    public static func keyParams(_ p: Params) -> JSONValue {
+        let plain = JSONValue(encoding: p)
+        guard p.teacher.logprobs == true, case .object(var fields) = plain else { return plain }
+        fields["answer_logprobs"] = .number(1)
+        return .object(fields)
+    }
+
     /// Where the teacher is and how to talk to it: none of it changes what it says.
     public struct Settings: Codable, Sendable {
         public var promptFile: String?
@@ -59,7 +73,8 @@ public enum AnnotateStage: StageDefinition {
         let t = p.teacher
         switch t.kind {
         case .synthetic:
-            let teacher = SyntheticTeacher(errorRate: t.errorRate ?? 0.15, seed: UInt64(t.seed ?? 0))
+            let teacher = SyntheticTeacher(errorRate: t.errorRate ?? 0.15, seed: UInt64(t.seed ?? 0),
+                                           topLogprobs: t.logprobs == true ? (t.topLogprobs ?? 0) : nil)
             annotations = examples.map(teacher.annotate)
         case .replay:
             guard let task = PaperDataset(rawValue: p.dataset.rawValue)?.task else {
@@ -127,7 +142,8 @@ public enum AnnotateStage: StageDefinition {
         let quality = TeacherQuality.measure(annotations, examples: examples, metric: Metric(rawValue: metric) ?? .exactMatch)
         return AnnotationArtifact(split: split.rawValue, annotations: annotations,
                                   parseFailures: quality.parseFailures, teacherAccuracy: quality.accuracy,
-                                  requests: requests, promptTokens: promptTokens, completionTokens: completionTokens)
+                                  requests: requests, promptTokens: promptTokens, completionTokens: completionTokens,
+                                  labelMassMissing: TeacherLabelDistribution.meanMissingMass(annotations, examples: examples))
     }
 }
 

@@ -32,8 +32,9 @@ public enum DatasetStage: StageDefinition {
                 mix.oneOperation = w[0]; mix.twoOperations = w[1]; mix.threeOperations = w[2]
             }
             if let r = spec.distractorRate { mix.distractorRate = r }
-            splits = SyntheticArith.splits(train: spec.trainSize ?? 2000, valid: spec.validSize ?? 200,
-                                           test: spec.testSize ?? 500, seed: UInt64(spec.seed ?? 0), mix: mix)
+            let open = SyntheticArith.splits(train: spec.trainSize ?? 2000, valid: spec.validSize ?? 200,
+                                             test: spec.testSize ?? 500, seed: UInt64(spec.seed ?? 0), mix: mix)
+            splits = spec.choices.map { SyntheticChoices.apply(open, count: $0, seed: UInt64(spec.seed ?? 0)) } ?? open
         case .svamp, .cqa, .esnli, .anli1:
             let paper = PaperDataset(rawValue: spec.kind.rawValue)!
             splits = try PaperDatasetLoader.load(paper, directory: settings.directory ?? "")

@@ -41,7 +41,8 @@ public enum EvaluateStage: StageDefinition {
         setThreads(inputs.threads)
         let examples = splits[p.split]
         let predictions = StudentPredictor(model: model, tokenizer: tokenizer.text, format: p.inputFormat ?? .stepwise,
-                                           method: method, variant: cell.variant, maxNewTokens: p.maxNewTokens)
+                                           method: method, variant: cell.variant, maxNewTokens: p.maxNewTokens,
+                                           annotations: try StudentPredictor.annotations(p.split, inputs))
             .predict(examples) { done, total in inputs.status("decoding \(done)/\(total)") }
         let metric = Metric(rawValue: p.metric) ?? .exactMatch
         let value = metric.score(predictions: predictions, golds: examples.map(\.label))

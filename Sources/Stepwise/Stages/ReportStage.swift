@@ -65,6 +65,8 @@ public struct TeacherSplitStats: Codable, Sendable {
     public var requests: Int
     public var promptTokens: Int
     public var completionTokens: Int
+    /// Soft labels' missing mass (`AnnotationArtifact.labelMassMissing`), when there is one.
+    public var labelMassMissing: Double?
 }
 
 /// Turns evaluations into the report files; shared by the report stage and `stepwise report`.
@@ -124,7 +126,8 @@ public enum ReportRenderer {
             let a = try ArtifactCodec.decode(AnnotationArtifact.self, from: data, what: label)
             out.teacherSplits.append(TeacherSplitStats(split: a.split, count: a.annotations.count, parseFailures: a.parseFailures,
                                                        accuracy: a.teacherAccuracy, requests: a.requests,
-                                                       promptTokens: a.promptTokens, completionTokens: a.completionTokens))
+                                                       promptTokens: a.promptTokens, completionTokens: a.completionTokens,
+                                                       labelMassMissing: a.labelMassMissing))
             out.annotations.append(a)
         } else {
             out.evaluations.append(try ArtifactCodec.decode(EvaluationArtifact.self, from: data, what: label))

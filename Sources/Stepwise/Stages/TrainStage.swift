@@ -98,7 +98,8 @@ public enum TrainStage: StageDefinition {
         }
         let streams = textStreams.map { s in
             TrainingStream(name: s.name, inputs: s.inputs.map { tokenizer.text.encode($0, appendEOS: format.inputEndsWithEOS) },
-                           targets: s.targets.map { tokenizer.text.encode($0, appendEOS: true) }, weight: Float(s.weight))
+                           targets: s.targets.map { tokenizer.text.encode($0, appendEOS: true) }, weight: Float(s.weight),
+                           exampleWeights: s.exampleWeights?.map(Float.init))
         }
 
         let r = p.recipe
@@ -120,6 +121,8 @@ public enum TrainStage: StageDefinition {
 
         let metric = Metric(rawValue: p.metric) ?? .exactMatch
         let valid = Array(splits.valid.prefix(p.validationLimit))
+        // Methods that read the teacher's output at test time read it on validation too.
+        let validAnnotations = try StudentPredictor.annotations(.valid, inputs)
         var best: (step: Int, score: Double, snapshot: [Float])?
         var lossCurve: [[Double]] = [], validationCurve: [[Double]] = []
         let start = Date()
@@ -136,7 +139,8 @@ public enum TrainStage: StageDefinition {
         }, evaluate: { step in
             guard !valid.isEmpty else { return }
             let predictions = StudentPredictor(model: model, tokenizer: tokenizer.text, format: format, method: method,
-                                               variant: cell.variant, maxNewTokens: options.maxTargetLength).predict(valid)
+                                               variant: cell.variant, maxNewTokens: options.maxTargetLength,
+                                               annotations: validAnnotations).predict(valid)
             let score = metric.score(predictions: predictions, golds: valid.map(\.label))
             validationCurve.append([Double(step), score])
             if best == nil || score > best!.score { best = (step, score, model.snapshot()) }
@@ -215,10 +219,20 @@ struct StudentPredictor {
     let method: any DistillationMethod.Type
     let variant: MethodVariant
     let maxNewTokens: Int
+    /// The teacher's annotations of the split, for methods that read them at test time.
+    var annotations: [String: Annotation] = [:]
     let batch = 64
 
+    /// The `annotate_<split>` input's annotations by id, or none when the stage has no such input.
+    static func annotations(_ split: Split, _ inputs: StageInputs) throws -> [String: Annotation] {
+        let role = "annotate_\(split.rawValue)"
+        return inputs.has(role) ? try inputs.decode(role, as: AnnotationArtifact.self).byID() : [:]
+    }
+
     func predict(_ examples: [Example], progress: (Int, Int) -> Void = { _, _ in }) -> [String] {
-        let inputs = examples.map { tokenizer.encode(method.testInput(variant, $0, format: format), appendEOS: format.inputEndsWithEOS) }
+        let inputs = examples.map {
+            tokenizer.encode(method.testInput(variant, $0, format: format, annotation: annotations[$0.id]), appendEOS: format.inputEndsWithEOS)
+        }
         var predictions: [String] = []
         predictions.reserveCapacity(inputs.count)
         for start in stride(from: 0, to: inputs.count, by: batch) {

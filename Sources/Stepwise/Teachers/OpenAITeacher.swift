@@ -391,7 +391,9 @@ public final class OpenAITeacher: @unchecked Sendable {
     /// good; responses obtained before that stay cached.
     public func annotate(_ examples: [Example]) async throws -> [Annotation] {
         try await run(count: examples.count, prompt: { self.prompt.render(input: examples[$0].input) }) { i, r in
-            PaperOutputParser.annotation(id: examples[i].id, raw: r.text, task: self.task, mode: self.parseMode)
+            var a = PaperOutputParser.annotation(id: examples[i].id, raw: r.text, task: self.task, mode: self.parseMode)
+            if let tokens = r.logprobs { a.answerLogprobs = AnswerPosition.find(in: r.text, tokens: tokens, task: self.task) }
+            return a
         }
     }
 

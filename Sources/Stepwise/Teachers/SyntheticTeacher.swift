@@ -34,16 +34,30 @@ public struct SyntheticTeacher: Sendable {
     public var errorRate: Double
     public var seed: UInt64
     public var formatErrorRate: Double
+    /// Log-probabilities as an API teacher returns them (`SyntheticLogprobs`): nil for none,
+    /// else how many alternatives per token (0: the chosen token's only).
+    public var topLogprobs: Int?
 
-    public init(errorRate: Double, seed: UInt64, formatErrorRate: Double = 0) {
+    public init(errorRate: Double, seed: UInt64, formatErrorRate: Double = 0, topLogprobs: Int? = nil) {
         precondition(errorRate >= 0 && errorRate <= 1, "SyntheticTeacher: errorRate must be in [0, 1]")
         precondition(formatErrorRate >= 0 && formatErrorRate <= 1, "SyntheticTeacher: formatErrorRate must be in [0, 1]")
         self.errorRate = errorRate
         self.seed = seed
         self.formatErrorRate = formatErrorRate
+        self.topLogprobs = topLogprobs
     }
 
     public func annotate(_ example: Example) -> Annotation {
+        var annotation = answer(example)
+        if let k = topLogprobs {
+            let task: PaperTask = LabelSet.lettered(example.input) != nil ? .cqa : .svamp
+            let logprobs = SyntheticLogprobs(seed: seed, top: k).tokens(for: annotation, example: example)
+            annotation.answerLogprobs = AnswerPosition.find(in: annotation.raw, tokens: logprobs, task: task)
+        }
+        return annotation
+    }
+
+    func answer(_ example: Example) -> Annotation {
         var rng = SeededRandom(seed: seed, example.id, example.input)
         let mistake = rng.chance(errorRate)
         guard let gold = EquationEvaluator.parse(example.label),
@@ -51,6 +65,9 @@ public struct SyntheticTeacher: Sendable {
             // Nothing to reason about: an honest "don't know", which parses to no label.
             let raw = "I cannot work out this problem."
             return PaperOutputParser.annotation(id: example.id, raw: raw, task: .svamp)
+        }
+        if let choices = LabelSet.lettered(example.input) {
+            return answerChoice(example, gold: gold, choices: choices, mistake: mistake, rng: &rng)
         }
         let reading = SyntheticTeacher.read(example.input, equation: gold)
         var expr = gold
@@ -72,6 +89,28 @@ public struct SyntheticTeacher: Sendable {
         assert(annotation.rationale == rationale && annotation.label == label,
                "SyntheticTeacher: raw text does not parse back into its rationale and label")
         return annotation
+    }
+
+    /// A multiple-choice problem (`SyntheticChoices`): it works out the gold equation — or, when
+    /// mistaken, one of the wrong choices picked at random — and answers CQA-style,
+    /// "… So the answer is (c) ( 12 + 7 )."
+    func answerChoice(_ example: Example, gold: EquationExpr, choices: [LabelSet.Choice], mistake: Bool,
+                      rng: inout SeededRandom) -> Annotation {
+        let goldIndex = LabelSet(choices: choices).index(of: example.label)
+        var chosen = goldIndex ?? 0
+        if mistake, choices.count > 1, let goldIndex {
+            chosen = (goldIndex + 1 + rng.int(below: choices.count - 1)) % choices.count
+        }
+        let expr = EquationEvaluator.parse(choices[chosen].text) ?? gold
+        let reading = SyntheticTeacher.read(LabelSet.question(of: example.input), equation: gold)
+        let rationale = SyntheticTeacher.explain(expr, reading: reading, rng: &rng)
+        let answer = "(\(choices[chosen].letter ?? "a")) \(choices[chosen].text)"
+        var raw = "\(rationale) So the answer is \(answer)."
+        if rng.chance(0.25) { raw += "\n\nQ: " + rng.pick(SyntheticTeacher.runOnQuestions) }
+        if formatErrorRate > 0, rng.chance(formatErrorRate) {
+            raw = "\(rationale) So we get \(answer) in the end.\n\nQ: " + rng.pick(SyntheticTeacher.runOnQuestions)
+        }
+        return PaperOutputParser.annotation(id: example.id, raw: raw, task: .cqa)
     }
 
     // MARK: - Reading the story
