@@ -24,20 +24,12 @@ public enum BLASKernels {
         "coppermine", "northwood", "banias", "unknown",
     ]
 
-    /// AVX2 kernel sets that an OpenBLAS older than the CPU picks for AMD's AVX-512 parts (Zen 4,
-    /// Zen 5: bookworm's 0.3.21 gives them "Haswell").
-    static let avx2Cores: Set<String> = ["haswell", "zen"]
-
-    /// The kernel set to ask for instead of `current`, or nil to keep it. Replaces a fallback set,
-    /// or an AVX2 set on a CPU with all of SkylakeX's AVX-512 subsets, and only with one whose
-    /// instructions the CPU (as the kernel reports in /proc/cpuinfo, which omits AVX-512 when the
-    /// OS does not save its registers) supports. On the 2-core Zen 5 (family 26) VM, SkylakeX's
-    /// kernels made training steps 1.6–2.4× faster than the Haswell ones OpenBLAS chose.
+    /// The kernel set to ask for instead of `current`, or nil to keep it. Only replaces a fallback
+    /// set, and only with one whose instructions the CPU (as the kernel reports in /proc/cpuinfo,
+    /// which omits AVX-512 when the OS does not save its registers) supports.
     public static func betterCore(current: String, cpuFlags: Set<String>) -> String? {
-        let avx512 = cpuFlags.isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"])
-        if avx2Cores.contains(current.lowercased()) { return avx512 ? "SkylakeX" : nil }
         guard fallbackCores.contains(current.lowercased()) else { return nil }
-        if avx512 { return "SkylakeX" }
+        if cpuFlags.isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]) { return "SkylakeX" }
         if cpuFlags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
         return nil
     }
