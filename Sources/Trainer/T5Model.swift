@@ -206,25 +206,16 @@ public final class T5Model {
     private func encoderLayerForward(_ l: Int, _ batch: Batch, _ ws: Workspace, dropout: ForwardDropout,
                                      mask: UnsafePointer<Float>) {
         let c = config, W = store.values.p
-        let d = c.dModel, inner = c.innerDim, ff = c.dFF, eps = c.layerNormEpsilon
+        let d = c.dModel, ff = c.dFF, eps = c.layerNormEpsilon
         let re = batch.size * batch.encoderLength
         let encShape = AttentionShape(batch: batch.size, tq: batch.encoderLength, tk: batch.encoderLength,
                                       heads: c.numHeads, dk: c.dKv)
         let L = ws.encoder[l], P = layout.encoder[l]
         let next = l + 1 < c.numLayers ? ws.encoder[l + 1].input : ws.encoderResidual
-        RMSNorm.forward(out: L.norm1.p, rstd: L.rstd1.p, x: L.input.p, weight: W + P.attentionNorm, rows: re, dim: d, eps: eps)
-        linearForward(L.qkv.p, L.norm1.p, W + P.attention.q, m: re, k: d, n: 3 * inner)
-        if let rb = P.attention.relativeBias {
-            RelativePositionBias.forward(bias: ws.encoderBias.p, table: W + rb,
-                                         buckets: buckets(length: batch.encoderLength, bidirectional: true),
-                                         heads: c.numHeads, tq: batch.encoderLength, tk: batch.encoderLength)
-        }
-        Attention.forward(out: L.attnOut.p, probs: L.probs.p, q: L.qkv.p, ldq: 3 * inner, k: L.qkv.p + inner,
-                          v: L.qkv.p + 2 * inner, ldkv: 3 * inner, bias: ws.encoderBias.p, keyMask: mask,
-                          causal: false, dropout: dropout.probs(L.probsDrop, encShape.probsCount), shape: encShape)
-        linearForward(ws.tmp.p, L.attnOut.p, W + P.attention.o, m: re, k: inner, n: d)
-        dropout(ws.tmp.p, L.drop1, re * d)
-        residualAdd(L.mid.p, L.input.p, ws.tmp.p, re * d)
+        selfAttentionForward(input: L.input, norm: L.norm1, rstd: L.rstd1, qkv: L.qkv, probs: L.probs, attnOut: L.attnOut,
+                             output: L.mid, drop: L.drop1, probsDrop: L.probsDrop, normWeight: P.attentionNorm,
+                             params: P.attention, bias: ws.encoderBias, keyMask: mask, causal: false, shape: encShape,
+                             ws, dropout: dropout)
         RMSNorm.forward(out: L.norm2.p, rstd: L.rstd2.p, x: L.mid.p, weight: W + P.feedForwardNorm, rows: re, dim: d, eps: eps)
         FeedForward.forward(c.feedForward, out: ws.tmp.p, hidden: L.h01.p, activated: L.gated.p, x: L.norm2.p,
                             params: P.feedForward, weights: W, rows: re, d: d, dff: ff,
@@ -267,19 +258,10 @@ public final class T5Model {
         let L = ws.decoder[l], P = layout.decoder[l]
         let next = l + 1 < c.numDecoderLayers ? ws.decoder[l + 1].input : ws.decoderResidual
         // causal self-attention with the decoder's relative position bias
-        RMSNorm.forward(out: L.norm1.p, rstd: L.rstd1.p, x: L.input.p, weight: W + P.selfAttentionNorm, rows: rd, dim: d, eps: eps)
-        linearForward(L.qkv.p, L.norm1.p, W + P.selfAttention.q, m: rd, k: d, n: 3 * inner)
-        if let rb = P.selfAttention.relativeBias {
-            RelativePositionBias.forward(bias: ws.decoderBias.p, table: W + rb,
-                                         buckets: buckets(length: batch.decoderLength, bidirectional: false),
-                                         heads: c.numHeads, tq: batch.decoderLength, tk: batch.decoderLength)
-        }
-        Attention.forward(out: L.attnOut.p, probs: L.probs.p, q: L.qkv.p, ldq: 3 * inner, k: L.qkv.p + inner,
-                          v: L.qkv.p + 2 * inner, ldkv: 3 * inner, bias: ws.decoderBias.p, keyMask: nil,
-                          causal: true, dropout: dropout.probs(L.probsDrop, selfShape.probsCount), shape: selfShape)
-        linearForward(ws.tmp.p, L.attnOut.p, W + P.selfAttention.o, m: rd, k: inner, n: d)
-        dropout(ws.tmp.p, L.drop1, rd * d)
-        residualAdd(L.mid1.p, L.input.p, ws.tmp.p, rd * d)
+        selfAttentionForward(input: L.input, norm: L.norm1, rstd: L.rstd1, qkv: L.qkv, probs: L.probs, attnOut: L.attnOut,
+                             output: L.mid1, drop: L.drop1, probsDrop: L.probsDrop, normWeight: P.selfAttentionNorm,
+                             params: P.selfAttention, bias: ws.decoderBias, keyMask: nil, causal: true, shape: selfShape,
+                             ws, dropout: dropout)
         // cross-attention over the encoder output (no position bias)
         RMSNorm.forward(out: L.norm2.p, rstd: L.rstd2.p, x: L.mid1.p, weight: W + P.crossAttentionNorm, rows: rd, dim: d, eps: eps)
         linearForward(L.crossQ.p, L.norm2.p, W + P.crossAttention.q, m: rd, k: d, n: inner)
@@ -297,6 +279,31 @@ public final class T5Model {
                             dropMask: dropout.freshMask(L.hiddenDrop, rd * ff))
         dropout(ws.tmp.p, L.drop3, rd * d)
         residualAdd(next.p, L.mid2.p, ws.tmp.p, rd * d)
+    }
+
+    /// A self-attention sublayer (the encoder's, or the decoder's causal one): output = input +
+    /// dropout(o(attention(q|k|v of norm(input)) with the stack's relative position bias, which
+    /// the stack's first layer computes into `bias`)).
+    private func selfAttentionForward(input: FloatBuffer, norm: FloatBuffer, rstd: FloatBuffer, qkv: FloatBuffer,
+                                      probs: FloatBuffer, attnOut: FloatBuffer, output: FloatBuffer, drop: FloatBuffer?,
+                                      probsDrop: FloatBuffer?, normWeight: Int, params A: AttentionParams, bias: FloatBuffer,
+                                      keyMask: UnsafePointer<Float>?, causal: Bool, shape: AttentionShape,
+                                      _ ws: Workspace, dropout: ForwardDropout) {
+        let W = store.values.p, d = config.dModel, inner = config.innerDim
+        let rows = shape.batch * shape.tq
+        RMSNorm.forward(out: norm.p, rstd: rstd.p, x: input.p, weight: W + normWeight, rows: rows, dim: d,
+                        eps: config.layerNormEpsilon)
+        linearForward(qkv.p, norm.p, W + A.q, m: rows, k: d, n: 3 * inner)
+        if let rb = A.relativeBias {
+            RelativePositionBias.forward(bias: bias.p, table: W + rb, buckets: buckets(length: shape.tq, bidirectional: !causal),
+                                         heads: shape.heads, tq: shape.tq, tk: shape.tk)
+        }
+        Attention.forward(out: attnOut.p, probs: probs.p, q: qkv.p, ldq: 3 * inner, k: qkv.p + inner,
+                          v: qkv.p + 2 * inner, ldkv: 3 * inner, bias: bias.p, keyMask: keyMask,
+                          causal: causal, dropout: dropout.probs(probsDrop, shape.probsCount), shape: shape)
+        linearForward(ws.tmp.p, attnOut.p, W + A.o, m: rows, k: inner, n: d)
+        dropout(ws.tmp.p, drop, rows * d)
+        residualAdd(output.p, input.p, ws.tmp.p, rows * d)
     }
 
     /// Runs layer l's forward again before its backward (when the workspace keeps only each
