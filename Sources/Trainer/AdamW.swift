@@ -12,11 +12,22 @@ final class AdamW {
     init(store: ParameterStore, weightDecay: Float) {
         self.weightDecay = weightDecay
         m = FloatBuffer(store.count); v = FloatBuffer(store.count)
-        let decayRanges = store.infos.filter { !$0.name.hasSuffix("layer_norm.weight") }.map { $0.offset..<($0.offset + $0.count) }
-        decayMask = FloatBuffer(store.count)
-        for r in decayRanges { for i in r { decayMask[i] = 1 } }
+        // Runs of adjacent tensors with the same decay flag (a flag per parameter would be a third
+        // buffer the size of the model: 1 GB for T5-base).
+        var segments: [(range: Range<Int>, decays: Bool)] = []
+        for info in store.infos {
+            let decays = !info.name.hasSuffix("layer_norm.weight")
+            let range = info.offset..<(info.offset + info.count)
+            if let last = segments.last, last.decays == decays, last.range.upperBound == range.lowerBound {
+                segments[segments.count - 1].range = last.range.lowerBound..<range.upperBound
+            } else {
+                segments.append((range, decays))
+            }
+        }
+        self.segments = segments
     }
-    private let decayMask: FloatBuffer
+    /// Which parameters are decayed, as ranges of the flat buffer in order.
+    private let segments: [(range: Range<Int>, decays: Bool)]
 
     /// One step over all parameters. `gradScale` multiplies every gradient as it is read (the
     /// clipping factor, folded in instead of a separate pass over the gradients). With
@@ -27,22 +38,25 @@ final class AdamW {
         let c1 = 1 - powf(beta1, Float(step)), c2 = 1 - powf(beta2, Float(step))
         let stepSize = lr / c1, rc2 = 1 / c2.squareRoot()
         let decay = lr * weightDecay
-        forEachChunk(count: params.count, threads: threads) { range in
-            self.update(range, params: params.p, grads: grads.p, stepSize: stepSize, rc2: rc2, decay: decay, gradScale: gradScale)
+        forEachChunk(count: params.count, threads: threads) { chunk in
+            for segment in self.segments where segment.range.overlaps(chunk) {
+                self.update(segment.range.clamped(to: chunk), params: params.p, grads: grads.p, stepSize: stepSize, rc2: rc2,
+                            decay: segment.decays ? decay : 0, gradScale: gradScale)
+            }
         }
     }
 
     private func update(_ range: Range<Int>, params p: UnsafeMutablePointer<Float>, grads g: UnsafeMutablePointer<Float>,
                         stepSize: Float, rc2: Float, decay: Float, gradScale: Float) {
         let b1 = beta1, b2 = beta2, eps = self.eps
-        let mp = m.p, vp = v.p, dm = decayMask.p
+        let mp = m.p, vp = v.p
         let vb1 = SIMD8<Float>(repeating: b1), vb2 = SIMD8<Float>(repeating: b2)
         let one = SIMD8<Float>(repeating: 1), veps = SIMD8<Float>(repeating: eps), vs = SIMD8<Float>(repeating: gradScale)
         var i = range.lowerBound
         while i + 8 <= range.upperBound {
             let gv = load8(g + i) * vs
             var pv = load8(p + i)
-            pv -= SIMD8<Float>(repeating: decay) * load8(dm + i) * pv
+            pv -= SIMD8<Float>(repeating: decay) * pv
             let mv = vb1 * load8(mp + i) + (one - vb1) * gv
             let vv = vb2 * load8(vp + i) + (one - vb2) * gv * gv
             store8(mp + i, mv); store8(vp + i, vv)
@@ -52,7 +66,7 @@ final class AdamW {
         }
         while i < range.upperBound {
             let gi = g[i] * gradScale
-            p[i] -= decay * dm[i] * p[i]
+            p[i] -= decay * p[i]
             mp[i] = b1 * mp[i] + (1 - b1) * gi
             vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
             p[i] -= stepSize * mp[i] / (vp[i].squareRoot() * rc2 + eps)

@@ -84,16 +84,19 @@ public final class T5Model {
         values.withUnsafeBufferPointer { (store.values.p + info.offset).update(from: $0.baseAddress!, count: info.count) }
     }
 
+    /// The model's own workspace, grown to fit `batch` (its dropout generator carries over).
     func workspace(for batch: Batch) -> Workspace {
-        if let ws = workspace, ws.fits(batch) { return ws }
-        let ws = Workspace(config: config, batch: max(batch.size, workspace?.b ?? 0),
-                           encoderLength: max(batch.encoderLength, workspace?.te ?? 0),
-                           decoderLength: max(batch.decoderLength, workspace?.td ?? 0),
-                           dropout: config.dropoutRate > 0)
-        ws.rng = workspace?.rng ?? dropoutRNG
-        workspace = ws
+        let ws = makeWorkspace(fitting: batch, atLeast: workspace)
+        if ws !== workspace {
+            if workspace == nil { ws.rng = dropoutRNG }
+            workspace = ws
+        }
         return ws
     }
+
+    /// Whether training keeps only each layer's input and recomputes the layer's forward during
+    /// the backward pass (`TrainOptions.recomputeActivations`; see `Workspace`).
+    var recomputeActivations = false
 
     /// Square bucket table [len, len] for self-attention in the encoder or decoder.
     func buckets(length: Int, bidirectional: Bool) -> [Int32] {
@@ -111,11 +114,17 @@ public final class T5Model {
         let batch = Batch(inputs: inputs, targets: targets)
         let ws = workspace(for: batch)
         forward(batch, ws, training: false)
-        let loss = batch.targets.withUnsafeBufferPointer {
-            CrossEntropy.forwardBackward(logits: ws.logits.p, targets: $0.baseAddress!, rows: batch.size * batch.decoderLength,
-                                         vocab: config.vocabSize, dlogits: nil, weight: 1).loss
+        let rows = batch.size * batch.decoderLength
+        var logits = [Float](repeating: 0, count: rows * config.vocabSize)
+        let loss = batch.targets.withUnsafeBufferPointer { targets in
+            logits.withUnsafeMutableBufferPointer {
+                OutputHead.run(hidden: ws.decoderOut.p, weight: store.values.p + layout.lmHead, rows: rows, d: config.dModel,
+                               vocab: config.vocabSize,
+                               terms: [CrossEntropy(targets: targets.baseAddress!, rows: rows, weight: 1)],
+                               scratch: ws.head, logitsOut: $0.baseAddress!)[0]
+            }
         }
-        return (loss, Array(UnsafeBufferPointer(start: ws.logits.p, count: batch.size * batch.decoderLength * config.vocabSize)))
+        return (Float(loss), logits)
     }
 
     /// Zeroes the gradients, then computes loss and gradients of `weight · loss` on one batch
@@ -147,28 +156,38 @@ public final class T5Model {
                              grads: FloatBuffer? = nil, normalizer: Int? = nil) -> (loss: Float, count: Int) {
         let ws = shardWorkspace ?? workspace(for: batch)
         forward(batch, ws, training: training)
-        let result = batch.targets.withUnsafeBufferPointer {
-            CrossEntropy.forwardBackward(logits: ws.logits.p, targets: $0.baseAddress!, rows: batch.size * batch.decoderLength,
-                                         vocab: config.vocabSize, dlogits: ws.dlogits.p, weight: weight, normalizer: normalizer,
-                                         rowWeights: batch.rowWeights)
+        let rows = batch.size * batch.decoderLength
+        let G = (grads ?? store.grads).p
+        return batch.targets.withUnsafeBufferPointer { targets in
+            let ce = CrossEntropy(targets: targets.baseAddress!, rows: rows, weight: weight, normalizer: normalizer,
+                                  rowWeights: batch.rowWeights)
+            guard ce.count > 0 else { return (0, 0) }
+            // The head's backward leaves the gradient of the decoder output in ws.dnorm.
+            let loss = OutputHead.run(hidden: ws.decoderOut.p, weight: store.values.p + layout.lmHead, rows: rows,
+                                      d: config.dModel, vocab: config.vocabSize, terms: [ce], scratch: ws.head,
+                                      gradients: .init(weight: G + layout.lmHead, hidden: ws.dnorm.p))[0]
+            backward(batch, ws, training: training, grads: G)
+            return (Float(loss), ce.count)
         }
-        if result.count > 0 { backward(batch, ws, training: training, grads: (grads ?? store.grads).p) }
-        return result
     }
 
-    /// A workspace for a shard of a batch on another thread (the trainer keeps one per thread).
+    /// A workspace for a shard of a batch on another thread (the trainer keeps one per thread):
+    /// `old` if it fits, else a new one at least as large, with `old`'s dropout generator.
     func makeWorkspace(fitting batch: Batch, atLeast old: Workspace?) -> Workspace {
-        if let old, old.fits(batch) { return old }
+        if let old, old.fits(batch), old.recomputes == recomputeActivations { return old }
         let ws = Workspace(config: config, batch: max(batch.size, old?.b ?? 0),
                            encoderLength: max(batch.encoderLength, old?.te ?? 0),
-                           decoderLength: max(batch.decoderLength, old?.td ?? 0), dropout: config.dropoutRate > 0)
+                           decoderLength: max(batch.decoderLength, old?.td ?? 0), dropout: config.dropoutRate > 0,
+                           recompute: recomputeActivations)
         if let old { ws.rng = old.rng }
         return ws
     }
 
     // MARK: - Forward
 
-    /// Runs the encoder (into ws.encoderOut) and, unless `encoderOnly`, the decoder (into ws.logits).
+    /// Runs the encoder (into ws.encoderOut) and, unless `encoderOnly`, the decoder (into
+    /// ws.decoderOut: the output head's input, already scaled for a tied head). The head and the
+    /// loss run block by block after it (`OutputHead`).
     func forward(_ batch: Batch, _ ws: Workspace, training: Bool, encoderOnly: Bool = false) {
         batch.inputMask.withUnsafeBufferPointer {
             encoderForward(batch, ws, training: training, mask: $0.baseAddress!, encoderOnly: encoderOnly)
@@ -177,38 +196,18 @@ public final class T5Model {
 
     private func encoderForward(_ batch: Batch, _ ws: Workspace, training: Bool, mask: UnsafePointer<Float>, encoderOnly: Bool) {
         let c = config, W = store.values.p
-        let d = c.dModel, inner = c.innerDim, ff = c.dFF, eps = c.layerNormEpsilon
+        let d = c.dModel, eps = c.layerNormEpsilon
         let re = batch.size * batch.encoderLength
         let dropout = ForwardDropout(enabled: training && c.dropoutRate > 0, rate: c.dropoutRate, workspace: ws)
-        let encShape = AttentionShape(batch: batch.size, tq: batch.encoderLength, tk: batch.encoderLength,
-                                      heads: c.numHeads, dk: c.dKv)
         let encIn = ws.encoder.first?.input ?? ws.encoderResidual
         batch.inputIds.withUnsafeBufferPointer {
             Embedding.forward(out: encIn.p, ids: $0.baseAddress!, table: W + layout.shared, count: re, dim: d, vocab: c.vocabSize)
         }
         dropout(encIn.p, ws.encoderEmbedDrop, re * d)
+        if ws.recomputes { ws.encoderLayerRNG.removeAll(keepingCapacity: true) }
         for l in 0..<c.numLayers {
-            let L = ws.encoder[l], P = layout.encoder[l]
-            let next = l + 1 < c.numLayers ? ws.encoder[l + 1].input : ws.encoderResidual
-            RMSNorm.forward(out: L.norm1.p, rstd: L.rstd1.p, x: L.input.p, weight: W + P.attentionNorm, rows: re, dim: d, eps: eps)
-            linearForward(L.qkv.p, L.norm1.p, W + P.attention.q, m: re, k: d, n: 3 * inner)
-            if let rb = P.attention.relativeBias {
-                RelativePositionBias.forward(bias: ws.encoderBias.p, table: W + rb,
-                                             buckets: buckets(length: batch.encoderLength, bidirectional: true),
-                                             heads: c.numHeads, tq: batch.encoderLength, tk: batch.encoderLength)
-            }
-            Attention.forward(out: L.attnOut.p, probs: L.probs.p, q: L.qkv.p, ldq: 3 * inner, k: L.qkv.p + inner,
-                              v: L.qkv.p + 2 * inner, ldkv: 3 * inner, bias: ws.encoderBias.p, keyMask: mask,
-                              causal: false, dropout: dropout.probs(L.probsDrop, encShape.probsCount), shape: encShape)
-            linearForward(ws.tmp.p, L.attnOut.p, W + P.attention.o, m: re, k: inner, n: d)
-            dropout(ws.tmp.p, L.drop1, re * d)
-            residualAdd(L.mid.p, L.input.p, ws.tmp.p, re * d)
-            RMSNorm.forward(out: L.norm2.p, rstd: L.rstd2.p, x: L.mid.p, weight: W + P.feedForwardNorm, rows: re, dim: d, eps: eps)
-            FeedForward.forward(c.feedForward, out: ws.tmp.p, hidden: L.h01.p, activated: L.gated.p, x: L.norm2.p,
-                                params: P.feedForward, weights: W, rows: re, d: d, dff: ff,
-                                dropMask: dropout.freshMask(L.hiddenDrop, re * ff))
-            dropout(ws.tmp.p, L.drop2, re * d)
-            residualAdd(next.p, L.mid.p, ws.tmp.p, re * d)
+            if ws.recomputes { ws.encoderLayerRNG.append(ws.rng) }
+            encoderLayerForward(l, batch, ws, dropout: dropout, mask: mask)
         }
         RMSNorm.forward(out: ws.encoderOut.p, rstd: ws.encoderRstd.p, x: ws.encoderResidual.p,
                         weight: W + layout.encoderFinalNorm, rows: re, dim: d, eps: eps)
@@ -216,64 +215,130 @@ public final class T5Model {
         if !encoderOnly { decoderForward(batch, ws, training: training, mask: mask) }
     }
 
+    /// Encoder layer l: ws.encoder[l].input → the next layer's input (or ws.encoderResidual).
+    private func encoderLayerForward(_ l: Int, _ batch: Batch, _ ws: Workspace, dropout: ForwardDropout,
+                                     mask: UnsafePointer<Float>) {
+        let c = config, W = store.values.p
+        let d = c.dModel, ff = c.dFF, eps = c.layerNormEpsilon
+        let re = batch.size * batch.encoderLength
+        let encShape = AttentionShape(batch: batch.size, tq: batch.encoderLength, tk: batch.encoderLength,
+                                      heads: c.numHeads, dk: c.dKv)
+        let L = ws.encoder[l], P = layout.encoder[l]
+        let next = l + 1 < c.numLayers ? ws.encoder[l + 1].input : ws.encoderResidual
+        selfAttentionForward(input: L.input, norm: L.norm1, rstd: L.rstd1, qkv: L.qkv, probs: L.probs, attnOut: L.attnOut,
+                             output: L.mid, drop: L.drop1, probsDrop: L.probsDrop, normWeight: P.attentionNorm,
+                             params: P.attention, bias: ws.encoderBias, keyMask: mask, causal: false, shape: encShape,
+                             ws, dropout: dropout)
+        RMSNorm.forward(out: L.norm2.p, rstd: L.rstd2.p, x: L.mid.p, weight: W + P.feedForwardNorm, rows: re, dim: d, eps: eps)
+        FeedForward.forward(c.feedForward, out: ws.tmp.p, hidden: L.h01.p, activated: L.gated.p, x: L.norm2.p,
+                            params: P.feedForward, weights: W, rows: re, d: d, dff: ff,
+                            dropMask: dropout.freshMask(L.hiddenDrop, re * ff))
+        dropout(ws.tmp.p, L.drop2, re * d)
+        residualAdd(next.p, L.mid.p, ws.tmp.p, re * d)
+    }
+
     private func decoderForward(_ batch: Batch, _ ws: Workspace, training: Bool, mask: UnsafePointer<Float>) {
         let c = config, W = store.values.p
-        let d = c.dModel, inner = c.innerDim, ff = c.dFF, eps = c.layerNormEpsilon
-        let re = batch.size * batch.encoderLength, rd = batch.size * batch.decoderLength
+        let d = c.dModel, eps = c.layerNormEpsilon
+        let rd = batch.size * batch.decoderLength
         let dropout = ForwardDropout(enabled: training && c.dropoutRate > 0, rate: c.dropoutRate, workspace: ws)
-        let selfShape = AttentionShape(batch: batch.size, tq: batch.decoderLength, tk: batch.decoderLength,
-                                       heads: c.numHeads, dk: c.dKv)
-        let crossShape = AttentionShape(batch: batch.size, tq: batch.decoderLength, tk: batch.encoderLength,
-                                        heads: c.numHeads, dk: c.dKv)
         let decIn = ws.decoder.first?.input ?? ws.decoderResidual
         batch.decoderInputIds.withUnsafeBufferPointer {
             Embedding.forward(out: decIn.p, ids: $0.baseAddress!, table: W + layout.shared, count: rd, dim: d, vocab: c.vocabSize)
         }
         dropout(decIn.p, ws.decoderEmbedDrop, rd * d)
+        if ws.recomputes { ws.decoderLayerRNG.removeAll(keepingCapacity: true) }
         for l in 0..<c.numDecoderLayers {
-            let L = ws.decoder[l], P = layout.decoder[l]
-            let next = l + 1 < c.numDecoderLayers ? ws.decoder[l + 1].input : ws.decoderResidual
-            // causal self-attention with the decoder's relative position bias
-            RMSNorm.forward(out: L.norm1.p, rstd: L.rstd1.p, x: L.input.p, weight: W + P.selfAttentionNorm, rows: rd, dim: d, eps: eps)
-            linearForward(L.qkv.p, L.norm1.p, W + P.selfAttention.q, m: rd, k: d, n: 3 * inner)
-            if let rb = P.selfAttention.relativeBias {
-                RelativePositionBias.forward(bias: ws.decoderBias.p, table: W + rb,
-                                             buckets: buckets(length: batch.decoderLength, bidirectional: false),
-                                             heads: c.numHeads, tq: batch.decoderLength, tk: batch.decoderLength)
-            }
-            Attention.forward(out: L.attnOut.p, probs: L.probs.p, q: L.qkv.p, ldq: 3 * inner, k: L.qkv.p + inner,
-                              v: L.qkv.p + 2 * inner, ldkv: 3 * inner, bias: ws.decoderBias.p, keyMask: nil,
-                              causal: true, dropout: dropout.probs(L.probsDrop, selfShape.probsCount), shape: selfShape)
-            linearForward(ws.tmp.p, L.attnOut.p, W + P.selfAttention.o, m: rd, k: inner, n: d)
-            dropout(ws.tmp.p, L.drop1, rd * d)
-            residualAdd(L.mid1.p, L.input.p, ws.tmp.p, rd * d)
-            // cross-attention over the encoder output (no position bias)
-            RMSNorm.forward(out: L.norm2.p, rstd: L.rstd2.p, x: L.mid1.p, weight: W + P.crossAttentionNorm, rows: rd, dim: d, eps: eps)
-            linearForward(L.crossQ.p, L.norm2.p, W + P.crossAttention.q, m: rd, k: d, n: inner)
-            linearForward(L.crossKV.p, ws.encoderOut.p, W + P.crossAttention.k, m: re, k: d, n: 2 * inner)
-            Attention.forward(out: L.crossOut.p, probs: L.crossProbs.p, q: L.crossQ.p, ldq: inner, k: L.crossKV.p,
-                              v: L.crossKV.p + inner, ldkv: 2 * inner, bias: nil, keyMask: mask, causal: false,
-                              dropout: dropout.probs(L.crossProbsDrop, crossShape.probsCount), shape: crossShape)
-            linearForward(ws.tmp.p, L.crossOut.p, W + P.crossAttention.o, m: rd, k: inner, n: d)
-            dropout(ws.tmp.p, L.drop2, rd * d)
-            residualAdd(L.mid2.p, L.mid1.p, ws.tmp.p, rd * d)
-            // feed-forward
-            RMSNorm.forward(out: L.norm3.p, rstd: L.rstd3.p, x: L.mid2.p, weight: W + P.feedForwardNorm, rows: rd, dim: d, eps: eps)
-            FeedForward.forward(c.feedForward, out: ws.tmp.p, hidden: L.h01.p, activated: L.gated.p, x: L.norm3.p,
-                                params: P.feedForward, weights: W, rows: rd, d: d, dff: ff,
-                                dropMask: dropout.freshMask(L.hiddenDrop, rd * ff))
-            dropout(ws.tmp.p, L.drop3, rd * d)
-            residualAdd(next.p, L.mid2.p, ws.tmp.p, rd * d)
+            if ws.recomputes { ws.decoderLayerRNG.append(ws.rng) }
+            decoderLayerForward(l, batch, ws, dropout: dropout, mask: mask)
         }
         RMSNorm.forward(out: ws.decoderOut.p, rstd: ws.decoderRstd.p, x: ws.decoderResidual.p,
                         weight: W + layout.decoderFinalNorm, rows: rd, dim: d, eps: eps)
         dropout(ws.decoderOut.p, ws.decoderFinalDrop, rd * d)
         if c.scaleDecoderOutputs { scale(ws.decoderOut.p, 1 / Float(d).squareRoot(), rd * d) }
-        linearForward(ws.logits.p, ws.decoderOut.p, W + layout.lmHead, m: rd, k: d, n: c.vocabSize)
+    }
+
+    /// Decoder layer l: ws.decoder[l].input → the next layer's input (or ws.decoderResidual).
+    private func decoderLayerForward(_ l: Int, _ batch: Batch, _ ws: Workspace, dropout: ForwardDropout,
+                                     mask: UnsafePointer<Float>) {
+        let c = config, W = store.values.p
+        let d = c.dModel, inner = c.innerDim, ff = c.dFF, eps = c.layerNormEpsilon
+        let re = batch.size * batch.encoderLength, rd = batch.size * batch.decoderLength
+        let selfShape = AttentionShape(batch: batch.size, tq: batch.decoderLength, tk: batch.decoderLength,
+                                       heads: c.numHeads, dk: c.dKv)
+        let crossShape = AttentionShape(batch: batch.size, tq: batch.decoderLength, tk: batch.encoderLength,
+                                        heads: c.numHeads, dk: c.dKv)
+        let L = ws.decoder[l], P = layout.decoder[l]
+        let next = l + 1 < c.numDecoderLayers ? ws.decoder[l + 1].input : ws.decoderResidual
+        // causal self-attention with the decoder's relative position bias
+        selfAttentionForward(input: L.input, norm: L.norm1, rstd: L.rstd1, qkv: L.qkv, probs: L.probs, attnOut: L.attnOut,
+                             output: L.mid1, drop: L.drop1, probsDrop: L.probsDrop, normWeight: P.selfAttentionNorm,
+                             params: P.selfAttention, bias: ws.decoderBias, keyMask: nil, causal: true, shape: selfShape,
+                             ws, dropout: dropout)
+        // cross-attention over the encoder output (no position bias)
+        RMSNorm.forward(out: L.norm2.p, rstd: L.rstd2.p, x: L.mid1.p, weight: W + P.crossAttentionNorm, rows: rd, dim: d, eps: eps)
+        linearForward(L.crossQ.p, L.norm2.p, W + P.crossAttention.q, m: rd, k: d, n: inner)
+        linearForward(L.crossKV.p, ws.encoderOut.p, W + P.crossAttention.k, m: re, k: d, n: 2 * inner)
+        Attention.forward(out: L.crossOut.p, probs: L.crossProbs.p, q: L.crossQ.p, ldq: inner, k: L.crossKV.p,
+                          v: L.crossKV.p + inner, ldkv: 2 * inner, bias: nil, keyMask: mask, causal: false,
+                          dropout: dropout.probs(L.crossProbsDrop, crossShape.probsCount), shape: crossShape)
+        linearForward(ws.tmp.p, L.crossOut.p, W + P.crossAttention.o, m: rd, k: inner, n: d)
+        dropout(ws.tmp.p, L.drop2, rd * d)
+        residualAdd(L.mid2.p, L.mid1.p, ws.tmp.p, rd * d)
+        // feed-forward
+        RMSNorm.forward(out: L.norm3.p, rstd: L.rstd3.p, x: L.mid2.p, weight: W + P.feedForwardNorm, rows: rd, dim: d, eps: eps)
+        FeedForward.forward(c.feedForward, out: ws.tmp.p, hidden: L.h01.p, activated: L.gated.p, x: L.norm3.p,
+                            params: P.feedForward, weights: W, rows: rd, d: d, dff: ff,
+                            dropMask: dropout.freshMask(L.hiddenDrop, rd * ff))
+        dropout(ws.tmp.p, L.drop3, rd * d)
+        residualAdd(next.p, L.mid2.p, ws.tmp.p, rd * d)
+    }
+
+    /// A self-attention sublayer (the encoder's, or the decoder's causal one): output = input +
+    /// dropout(o(attention(q|k|v of norm(input)) with the stack's relative position bias, which
+    /// the stack's first layer computes into `bias`)).
+    private func selfAttentionForward(input: FloatBuffer, norm: FloatBuffer, rstd: FloatBuffer, qkv: FloatBuffer,
+                                      probs: FloatBuffer, attnOut: FloatBuffer, output: FloatBuffer, drop: FloatBuffer?,
+                                      probsDrop: FloatBuffer?, normWeight: Int, params A: AttentionParams, bias: FloatBuffer,
+                                      keyMask: UnsafePointer<Float>?, causal: Bool, shape: AttentionShape,
+                                      _ ws: Workspace, dropout: ForwardDropout) {
+        let W = store.values.p, d = config.dModel, inner = config.innerDim
+        let rows = shape.batch * shape.tq
+        RMSNorm.forward(out: norm.p, rstd: rstd.p, x: input.p, weight: W + normWeight, rows: rows, dim: d,
+                        eps: config.layerNormEpsilon)
+        linearForward(qkv.p, norm.p, W + A.q, m: rows, k: d, n: 3 * inner)
+        if let rb = A.relativeBias {
+            RelativePositionBias.forward(bias: bias.p, table: W + rb, buckets: buckets(length: shape.tq, bidirectional: !causal),
+                                         heads: shape.heads, tq: shape.tq, tk: shape.tk)
+        }
+        Attention.forward(out: attnOut.p, probs: probs.p, q: qkv.p, ldq: 3 * inner, k: qkv.p + inner,
+                          v: qkv.p + 2 * inner, ldkv: 3 * inner, bias: bias.p, keyMask: keyMask,
+                          causal: causal, dropout: dropout.probs(probsDrop, shape.probsCount), shape: shape)
+        linearForward(ws.tmp.p, attnOut.p, W + A.o, m: rows, k: inner, n: d)
+        dropout(ws.tmp.p, drop, rows * d)
+        residualAdd(output.p, input.p, ws.tmp.p, rows * d)
+    }
+
+    /// Runs layer l's forward again before its backward (when the workspace keeps only each
+    /// layer's input), with the dropout generator as it was then: the same activations and masks.
+    private func recomputeLayer(_ l: Int, decoder: Bool, _ batch: Batch, _ ws: Workspace, training: Bool) {
+        let after = ws.rng
+        ws.rng = decoder ? ws.decoderLayerRNG[l] : ws.encoderLayerRNG[l]
+        let dropout = ForwardDropout(enabled: training && config.dropoutRate > 0, rate: config.dropoutRate, workspace: ws)
+        batch.inputMask.withUnsafeBufferPointer {
+            if decoder {
+                decoderLayerForward(l, batch, ws, dropout: dropout, mask: $0.baseAddress!)
+            } else {
+                encoderLayerForward(l, batch, ws, dropout: dropout, mask: $0.baseAddress!)
+            }
+        }
+        ws.rng = after
     }
 
     // MARK: - Backward (reverse order of forward; gradients accumulate into store.grads)
 
+    /// Starts from ws.dnorm, the gradient of the decoder output the head read (`OutputHead.run`
+    /// wrote it, and added the head's own weight gradient).
     func backward(_ batch: Batch, _ ws: Workspace, training: Bool, grads G: UnsafeMutablePointer<Float>) {
         let c = config, W = store.values.p
         let d = c.dModel, inner = c.innerDim, ff = c.dFF
@@ -295,9 +360,7 @@ public final class T5Model {
                                         heads: c.numHeads, dk: c.dKv)
         let encShape = AttentionShape(batch: batch.size, tq: batch.encoderLength, tk: batch.encoderLength,
                                       heads: c.numHeads, dk: c.dKv)
-        // ---- head and decoder final norm
-        linearBackwardWeight(G + layout.lmHead, ws.dlogits.p, ws.decoderOut.p, m: rd, k: d, n: c.vocabSize)
-        linearBackwardInput(ws.dnorm.p, ws.dlogits.p, W + layout.lmHead, m: rd, k: d, n: c.vocabSize, accumulate: false)
+        // ---- decoder final norm (and the tied head's scaling)
         if c.scaleDecoderOutputs { scale(ws.dnorm.p, 1 / Float(d).squareRoot(), rd * d) }
         undrop(ws.dnorm.p, ws.decoderFinalDrop, rd * d)
         ws.dres.zero()
@@ -307,6 +370,7 @@ public final class T5Model {
         ws.dDecoderBias.zero()
         // ---- decoder layers; ws.dres holds the gradient of the residual stream
         for l in stride(from: c.numDecoderLayers - 1, through: 0, by: -1) {
+            if ws.recomputes { recomputeLayer(l, decoder: true, batch, ws, training: training) }
             let L = ws.decoder[l], P = layout.decoder[l]
             // feed-forward
             ws.tmp.p.update(from: ws.dres.p, count: rd * d)
@@ -365,6 +429,7 @@ public final class T5Model {
                          rstd: ws.encoderRstd.p, weight: W + layout.encoderFinalNorm, rows: re, dim: d)
         ws.dEncoderBias.zero()
         for l in stride(from: c.numLayers - 1, through: 0, by: -1) {
+            if ws.recomputes { recomputeLayer(l, decoder: false, batch, ws, training: training) }
             let L = ws.encoder[l], P = layout.encoder[l]
             ws.tmp.p.update(from: ws.dres.p, count: re * d)
             undrop(ws.tmp.p, L.drop2, re * d)

@@ -43,6 +43,11 @@ public struct TrainOptions: Sendable {
     /// thread trains one micro-batch at a time, with one gradient buffer per thread) but makes
     /// each matrix product smaller.
     public var microBatches = 2
+    /// Keep only each layer's input during the forward pass and run the layer's forward again
+    /// just before its backward: the same weights bit for bit, about a third more work in the
+    /// layers, and the activations of one layer per stack instead of all (T5-base, batch 16:
+    /// ~1.4 GB less per thread). Only speed and memory; not part of the recipe.
+    public var recomputeActivations = false
     public init() {}
 }
 
@@ -102,6 +107,7 @@ public final class Trainer {
     @discardableResult
     public func trainStep(streams: [TrainingStream]) -> TrainingProgress {
         setThreads(options.threads)
+        model.recomputeActivations = options.recomputeActivations
         if rngs.count != streams.count {
             rngs = streams.indices.map { SplitMix64(seed: options.seed &+ UInt64($0) &* 0x1000_0001) }
             orders = Array(repeating: [], count: streams.count)

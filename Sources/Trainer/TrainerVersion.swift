@@ -7,6 +7,9 @@
 ///    masks seeded per micro-batch) instead of one shard per thread, sgemm always single-threaded:
 ///    weights no longer depend on the thread count; GELU, softmax and the exponentials are C
 ///    kernels chosen at run time (same numbers on every ISA).
+/// 5: the output head and its cross-entropy run one row block of target positions at a time
+///    (`OutputHead`): the head's weight gradient sums over rows block after block, which rounds
+///    differently from one product over all rows.
 public enum TrainerVersion {
-    public static let current = 4
+    public static let current = 5
 }

@@ -209,8 +209,15 @@ static float log_sum_exp(const float *row, long n) {
     return maxv + logf(sum8(acc));
 }
 
-static void exp_shift_scale(float *out, const float *row, float shift, float scale, long n) {
+static void exp_shift_scale(float *out, const float *row, float shift, float scale, long n, int accumulate) {
     long j = 0;
+    if (accumulate) {
+        for (; j + 8 <= n; j += 8) store8(out + j, load8(out + j) + exp8(load8(row + j) - shift) * scale);
+        if (j < n)
+            store_partial8(out + j, load_partial8(out + j, n - j, 0) + exp8(load_partial8(row + j, n - j, 0) - shift) * scale,
+                           n - j);
+        return;
+    }
     for (; j + 8 <= n; j += 8) store8(out + j, exp8(load8(row + j) - shift) * scale);
     if (j < n) store_partial8(out + j, exp8(load_partial8(row + j, n - j, 0) - shift) * scale, n - j);
 }

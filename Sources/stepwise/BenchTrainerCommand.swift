@@ -15,7 +15,7 @@ struct BenchTrainerCommand: ParsableCommand {
     @Option(help: "Untimed warm-up steps.") var warmup = 3
     @Option(help: "Threads (OpenBLAS).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: ArgumentHelp("A checkpoint's config.json (transformers' T5 keys): benchmark at its shapes and architecture.",
-                               discussion: "Replaces --d-model, --d-kv, --heads, --layers, --d-ff and --vocab; weights are not read."))
+                               discussion: "Replaces --d-model, --d-kv, --heads, --layers, --decoder-layers, --d-ff, --vocab, --tied and --dropout; weights are not read."))
     var config: String?
     @Option(help: ArgumentHelp("A checkpoint folder (transformers' layout): start from its weights and architecture.",
                                discussion: "Reports the load time; with --load-only, stops there."))
@@ -24,7 +24,11 @@ struct BenchTrainerCommand: ParsableCommand {
     @Option(name: .customLong("d-model")) var dModel = 256
     @Option(name: .customLong("d-kv"), help: "Width of one head (default d-model / heads).") var dKv: Int?
     @Option var heads = 4
-    @Option(help: "Encoder layers = decoder layers.") var layers = 3
+    @Option(help: "Encoder layers (and decoder layers unless --decoder-layers).") var layers = 3
+    @Option(name: .customLong("decoder-layers"), help: "Decoder layers (default: --layers).") var decoderLayers: Int?
+    @Flag(help: "The original T5 (ReLU feed-forward, head tied to the embedding, d_model^-0.5 output scaling), as the peer's --tied; default T5 v1.1.")
+    var tied = false
+    @Option(help: "Dropout rate (T5's default 0.1).") var dropout: Float = 0.1
     @Option(name: .customLong("d-ff")) var dFF = 1024
     @Option var vocab = 900
     @Option var batch = 32
@@ -39,6 +43,8 @@ struct BenchTrainerCommand: ParsableCommand {
     var microBatches = TrainOptions().microBatches
     @Flag(name: .customLong("sequential-decode"), help: "Decode batches one after another on one thread.")
     var sequentialDecode = false
+    @Flag(help: "Keep only each layer's input and recompute its forward in the backward pass (less memory, same weights).")
+    var recompute = false
 
     func run() throws {
         setThreads(threads)
@@ -56,8 +62,9 @@ struct BenchTrainerCommand: ParsableCommand {
             }
         } else {
             let config = try config.map { try T5Config.read(from: URL(fileURLWithPath: $0)) }
-                ?? T5Config(dModel: dModel, dKv: dKv ?? dModel / heads, dFF: dFF, numLayers: layers, numDecoderLayers: layers,
-                            numHeads: heads, vocabSize: vocab, dropoutRate: 0.1)
+                ?? T5Config(dModel: dModel, dKv: dKv ?? dModel / heads, dFF: dFF, numLayers: layers,
+                            numDecoderLayers: decoderLayers ?? layers, numHeads: heads, vocabSize: vocab, dropoutRate: dropout,
+                            original: tied)
             model = T5Model(config: config, seed: 0)
         }
         let config = model.config, vocab = config.vocabSize
@@ -74,6 +81,7 @@ struct BenchTrainerCommand: ParsableCommand {
         options.steps = warmup + steps; options.batchSize = batch; options.learningRate = 1e-3
         options.weightDecay = 0.01; options.clipNorm = 1.0; options.threads = threads; options.schedule = .constant
         options.microBatches = microBatches
+        options.recomputeActivations = recompute
         let trainer = Trainer(model: model, options: options)
         for _ in 0..<warmup { trainer.trainStep(streams: [label, rationale]) }
 
@@ -128,7 +136,7 @@ struct BenchTrainerCommand: ParsableCommand {
             "matmul_gflops_basis": "model sgemm FLOPs (2mnk, forward+backward) / (thread-seconds inside sgemm calls / threads side by side): each thread trains a micro-batch with single-threaded sgemm",
             "matmul_gflops_over_total_time": matmulFlops / trainSeconds / 1e9,
             "matmul_time_fraction": matmulSeconds / Double(parallel) / trainSeconds,
-            "micro_batches": microBatches, "parallel_decode_batches": !sequentialDecode,
+            "micro_batches": microBatches, "parallel_decode_batches": !sequentialDecode, "recompute_activations": recompute,
             "sgemm_peak_gflops": sgemmPeak,
             "load_seconds": loadSeconds as Any? ?? NSNull(),
             "sgemm_peak_shape": "2048x256 · 256x256, best of 8 windows of 0.15 s, OpenBLAS with all the threads",

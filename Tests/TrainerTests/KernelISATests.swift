@@ -95,19 +95,24 @@ final class KernelISATests: XCTestCase {
     }
 
     func testExponentialsSameBitsOnEveryISAAndAccurate() {
-        // exp over [-80, 80] through exp_shift_scale (shift 0, scale 1), then log-sum-exp.
+        // exp over [-80, 80] through exp_shift_scale (shift 0, scale 1), then log-sum-exp; and
+        // the accumulating form (a second loss term adding to a gradient) on a 901-value tail.
         let xs = stride(from: Float(-80), to: 80, by: 0.0137).map { $0 }
-        func run(_ k: tk_kernels) -> (exp: [Float], lse: Float) {
+        func run(_ k: tk_kernels) -> (exp: [Float], lse: Float, added: [Float]) {
             var out = [Float](repeating: .nan, count: xs.count)
-            k.exp_shift_scale(&out, xs, 0, 1, xs.count)
-            return (out, k.log_sum_exp(Array(xs.prefix(901)), 901))
+            k.exp_shift_scale(&out, xs, 0, 1, xs.count, 0)
+            var added = (0..<901).map { Float($0) * 0.25 }
+            k.exp_shift_scale(&added, Array(xs.prefix(901)), 0, 0.5, 901, 1)
+            return (out, k.log_sum_exp(Array(xs.prefix(901)), 901), added)
         }
         let reference = run(generic)
         for k in all.dropFirst() {
             let r = run(k)
             XCTAssertEqual(bits(r.exp), bits(reference.exp), name(k))
             XCTAssertEqual(r.lse.bitPattern, reference.lse.bitPattern, name(k))
+            XCTAssertEqual(bits(r.added), bits(reference.added), name(k))
         }
+        for i in 0..<901 { XCTAssertEqual(reference.added[i], Float(i) * 0.25 + reference.exp[i] * 0.5) }
         var worst: Float = 0
         for (x, e) in zip(xs, reference.exp) { worst = max(worst, abs(e - expf(x)) / expf(x)) }
         XCTAssertLessThan(worst, 3e-7)

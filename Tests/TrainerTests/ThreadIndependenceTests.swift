@@ -9,14 +9,16 @@ final class ThreadIndependenceTests: XCTestCase {
 
     /// Trains the tiny model (dropout on, two streams, uneven micro-batches) and returns its
     /// parameter buffer and the bytes of its saved model.safetensors.
-    func train(threads: Int, microBatches: Int = 3, steps: Int = 5) throws -> (weights: [Float], file: Data) {
+    func train(threads: Int, microBatches: Int = 3, steps: Int = 5, recompute: Bool = false,
+               original: Bool = false) throws -> (weights: [Float], file: Data) {
         let (xs, ys) = TrainingTests.reversalPairs(count: 40)
-        var config = TrainingTests.tiny
+        var config = original ? TrainingTests.tinyOriginal : TrainingTests.tiny
         config.dropoutRate = 0.1
         let model = T5Model(config: config, seed: 9)
         var options = TrainOptions()
         options.steps = steps; options.batchSize = 11; options.threads = threads; options.seed = 7
         options.microBatches = microBatches; options.warmupSteps = 2
+        options.recomputeActivations = recompute
         let trainer = Trainer(model: model, options: options)
         trainer.train(streams: [TrainingStream(name: "a", inputs: xs, targets: ys, weight: 1),
                                 TrainingStream(name: "b", inputs: ys, targets: xs, weight: 0.5)])
@@ -36,6 +38,17 @@ final class ThreadIndependenceTests: XCTestCase {
         XCTAssertEqual(one.file, three.file)
         // The comparison can tell: another micro-batch layout is another recipe.
         XCTAssertNotEqual(bits(one.weights), bits(try train(threads: 1, microBatches: 2).weights))
+    }
+
+    /// Recomputing each layer's forward in the backward pass (with the dropout masks drawn again
+    /// from the same generator state) changes memory, not a single bit of the result.
+    func testRecomputedActivationsGiveIdenticalWeights() throws {
+        for original in [false, true] {
+            let kept = try train(threads: 2, steps: 3, original: original)
+            let recomputed = try train(threads: 2, steps: 3, recompute: true, original: original)
+            XCTAssertEqual(kept.weights.map(\.bitPattern), recomputed.weights.map(\.bitPattern), "original: \(original)")
+            XCTAssertEqual(kept.file, recomputed.file)
+        }
     }
 
     func testMoreThreadsThanMicroBatches() throws {

@@ -16,18 +16,14 @@ final class WeightedPairsTests: XCTestCase {
         let weights: [Float] = [0.2, 5, 0.7, 0.1, 1.3]   // the pad row's weight must not matter
         func loss() -> Double {
             Double(targets.withUnsafeBufferPointer { t in
-                weights.withUnsafeBufferPointer { w in
-                    CrossEntropy.forwardBackward(logits: logits.p, targets: t.baseAddress!, rows: rows, vocab: vocab,
-                                                 dlogits: nil, weight: 1, rowWeights: w.baseAddress!).loss
-                }
+                CrossEntropy.forwardBackward(logits: logits.p, targets: t.baseAddress!, rows: rows, vocab: vocab,
+                                             dlogits: nil, weight: 1, rowWeights: weights).loss
             })
         }
         let d = FloatBuffer(rows * vocab)
         _ = targets.withUnsafeBufferPointer { t in
-            weights.withUnsafeBufferPointer { w in
-                CrossEntropy.forwardBackward(logits: logits.p, targets: t.baseAddress!, rows: rows, vocab: vocab,
-                                             dlogits: d.p, weight: 1, rowWeights: w.baseAddress!)
-            }
+            CrossEntropy.forwardBackward(logits: logits.p, targets: t.baseAddress!, rows: rows, vocab: vocab,
+                                         dlogits: d.p, weight: 1, rowWeights: weights)
         }
         XCTAssertLessThan(directionalGradientError(param: logits.p, count: logits.count, analytic: d.array, loss: loss), tolerance)
         // The pad row contributes nothing even with a large weight.

@@ -46,8 +46,9 @@ typedef struct {
 
     /// log Σ_j exp(row[j]) over n values (max-shifted).
     float (*log_sum_exp)(const float *row, long n);
-    /// out[j] = exp(row[j] − shift) · scale.
-    void (*exp_shift_scale)(float *out, const float *row, float shift, float scale, long n);
+    /// out[j] = exp(row[j] − shift) · scale, or out[j] += that when `accumulate` ≠ 0 (a second
+    /// loss term adding its gradient to the same logits).
+    void (*exp_shift_scale)(float *out, const float *row, float shift, float scale, long n, int accumulate);
 } tk_kernels;
 
 /// The kernels of one ISA, or NULL when this CPU (or this build's architecture) lacks it.
