@@ -123,7 +123,14 @@ public enum TrainStage: StageDefinition {
         let valid = Array(splits.valid.prefix(p.validationLimit))
         // Methods that read the teacher's output at test time read it on validation too.
         let validAnnotations = try StudentPredictor.annotations(.valid, inputs)
-        var best: (step: Int, score: Double, snapshot: [Float])?
+        // The best validation step's weights go straight to the output folder (written again at
+        // each improvement) rather than into a second copy of the weights in memory: a T5-base
+        // copy is a gigabyte. Streamed from the parameters, so writing adds no copy either.
+        var best: (step: Int, score: Double)?
+        var saveError: Error?
+        func saveCheckpoint() {
+            do { try tokenizer.save(model, to: output.folder) } catch { saveError = saveError ?? error }
+        }
         var lossCurve: [[Double]] = [], validationCurve: [[Double]] = []
         let start = Date()
         var tokensPerSecond = 0.0
@@ -143,11 +150,13 @@ public enum TrainStage: StageDefinition {
                                                annotations: validAnnotations).predict(valid)
             let score = metric.score(predictions: predictions, golds: valid.map(\.label))
             validationCurve.append([Double(step), score])
-            if best == nil || score > best!.score { best = (step, score, model.snapshot()) }
+            if best == nil || score > best!.score {
+                best = (step, score)
+                saveCheckpoint()
+            }
         })
-        if let best { model.restore(best.snapshot) }
-
-        do { try tokenizer.save(model, to: output.folder) } catch {
+        if best == nil { saveCheckpoint() }   // no validation split: the last step's weights
+        if let error = saveError {
             throw StepwiseError("train[\(cell.label)]: cannot write its checkpoint into \(output.folder.path): \(ArtifactFiles.describe(error))")
         }
         let summary = TrainingSummary(steps: options.steps, parameters: model.parameterCount, lossCurve: lossCurve,
