@@ -26,7 +26,7 @@ public enum PINTO: DistillationMethod {
     /// The student's input: the example and the teacher's rationale for it ("" when the teacher
     /// gave none it could parse), joined by the student's rationale marker (`[rationale]`, a
     /// token of a from-scratch tokenizer already; `explain:` for a pretrained T5).
-    public static func input(_ example: Example, rationale: String, format: StudentInputFormat = .stepwise) -> String {
+    public static func input(_ example: Example, rationale: String, format: StudentInputFormat) -> String {
         "\(format.input(example)) \(format.rationalePrefix.trimmingCharacters(in: .whitespaces)) \(rationale)"
     }
 

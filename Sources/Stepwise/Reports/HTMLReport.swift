@@ -118,21 +118,21 @@ public struct HTMLReport {
             let failures = t.parseFailures ?? 0
             out += "<p>Few-shot CoT teacher (<code>\(esc(context.teacherKind))</code>) on the test split: "
             out += "\(SeedStats([t.value]).formatted(decimals: d)) % \(esc(context.metric)), \(failures) of \(t.count) outputs without a parsable answer "
-            out += "(\(String(format: "%.1f", Double(failures) / Double(max(1, t.count)) * 100)) %).</p>\n"
+            out += "(\(TeacherSplitText.percent(failures, of: t.count)) %).</p>\n"
         }
         if !teacherSplits.isEmpty {
             out += "<div class=\"table-wrap\"><table class=\"sortable\">\n<thead><tr><th>split</th><th class=\"num\">outputs</th>"
             out += "<th class=\"num\">no parsable answer</th><th class=\"num\">label accuracy (%)</th><th class=\"num\">requests</th>"
             out += "<th class=\"num\">prompt tokens</th><th class=\"num\">completion tokens</th></tr></thead>\n<tbody>\n"
             for t in teacherSplits {
-                let share = Double(t.parseFailures) / Double(max(1, t.count))
                 out += "<tr><td>\(esc(t.split))</td><td class=\"num\" data-value=\"\(t.count)\">\(t.count)</td>"
-                out += "<td class=\"num\" data-value=\"\(t.parseFailures)\">\(t.parseFailures) (\(String(format: "%.1f", share * 100)) %)</td>"
+                out += "<td class=\"num\" data-value=\"\(t.parseFailures)\">\(t.parseFailures) (\(TeacherSplitText.percent(t.parseFailures, of: t.count)) %)</td>"
                 out += "<td class=\"num\" data-value=\"\(t.accuracy)\">\(String(format: "%.\(d)f", t.accuracy * 100))</td>"
                 out += "<td class=\"num\" data-value=\"\(t.requests)\">\(t.requests)</td><td class=\"num\" data-value=\"\(t.promptTokens)\">\(t.promptTokens)</td>"
                 out += "<td class=\"num\" data-value=\"\(t.completionTokens)\">\(t.completionTokens)</td></tr>\n"
             }
             out += "</tbody>\n</table></div>\n"
+            if let missing = TeacherSplitText.missingMass(teacherSplits) { out += "<p>\(esc(missing))</p>\n" }
         }
         for set in teacherSamples {
             out += "<h3>\(esc(set.split)) split</h3>\n"

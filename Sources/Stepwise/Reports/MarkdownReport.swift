@@ -42,22 +42,17 @@ public struct MarkdownReport {
             out += "\n## Teacher\n\n"
             out += "Few-shot CoT teacher (`\(e.teacherKind)`) on the test split: \(SeedStats([teacher.value]).formatted(decimals: d)) % "
             out += "\(e.metric), \(teacher.parseFailures ?? 0) of \(teacher.count) outputs without a parsable answer "
-            out += "(\(String(format: "%.1f", Double(teacher.parseFailures ?? 0) / Double(max(1, teacher.count)) * 100)) %).\n"
+            out += "(\(TeacherSplitText.percent(teacher.parseFailures ?? 0, of: teacher.count)) %).\n"
         }
         if !teacherSplits.isEmpty {
             if teacher == nil { out += "\n## Teacher\n" }
             out += "\n| split | outputs | no parsable answer | label accuracy (%) | requests | prompt tokens | completion tokens |\n"
             out += "|---|---:|---:|---:|---:|---:|---:|\n"
             for t in teacherSplits {
-                out += "| \(t.split) | \(t.count) | \(t.parseFailures) (\(String(format: "%.1f", Double(t.parseFailures) / Double(max(1, t.count)) * 100)) %) "
+                out += "| \(t.split) | \(t.count) | \(t.parseFailures) (\(TeacherSplitText.percent(t.parseFailures, of: t.count)) %) "
                 out += "| \(String(format: "%.\(d)f", t.accuracy * 100)) | \(t.requests) | \(t.promptTokens) | \(t.completionTokens) |\n"
             }
-            let missing = teacherSplits.compactMap { t in t.labelMassMissing.map { "\(t.split) \(String(format: "%.1f", $0 * 100)) %" } }
-            if !missing.isEmpty {
-                out += "\nSoft labels: at its answer, the teacher's top-k alternatives leave on average "
-                out += missing.joined(separator: ", ") + " of its probability off the label set (missing mass; "
-                out += "soft targets renormalise over the labels).\n"
-            }
+            if let missing = TeacherSplitText.missingMass(teacherSplits) { out += "\n\(missing)\n" }
         }
         out += TeacherSampleMarkdown.render(teacherSamples)
         out += "\n## Protocol\n\n"

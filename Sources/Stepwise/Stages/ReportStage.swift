@@ -41,7 +41,7 @@ public struct ReportContext: Codable, Sendable {
 /// artifact, and written out (materialized) after every run.
 public enum ReportStage: StageDefinition {
     public static let kind: StageKind = "report"
-    public static let version = 8   // 8: the published numbers and ours side by side; 4: method variants by name; costs filled in when written out; 5: verdicts with uncertainty, predictions/*.jsonl; 6: results.csv keeps the original columns first, variant last; 7: training curves, teacher samples, index.html
+    public static let version = 9   // 9: index.html shows the soft labels' missing mass as report.md does; 8: the published numbers and ours side by side; 4: method variants by name; costs filled in when written out; 5: verdicts with uncertainty, predictions/*.jsonl; 6: results.csv keeps the original columns first, variant last; 7: training curves, teacher samples, index.html
 
     public struct Params: Codable, Sendable {
         public var context: ReportContext
