@@ -124,9 +124,18 @@ final class GeneratePipelineTests: FakeServerTestCase {
     func testAnInterruptedGenerationResumesWithoutPayingTwice() async throws {
         let project = try TempProject()
         defer { project.remove() }
-        // One training input makes the server fail once (max_retries: 0) every request that shows it.
+        // One training input makes the server fail once (max_retries: 0) every request that shows
+        // it: one that request 0 does not show and one of requests 1–3 (the first batch) does.
+        let order = SubsampleStage.choose(ids: Self.train.indices.map { "train-\($0)" }, fraction: 1, seed: 0)
+        let subsample = order.map { Example(id: $0, input: "", label: "") }
+        func shown(_ request: Int) -> Set<String> {
+            Set(GenerationShots.pick(subsample, shots: 3, fraction: 1, seed: 0, request: request).map(\.id))
+        }
+        let marked = try XCTUnwrap(Self.train.indices.first { i in
+            !shown(0).contains("train-\(i)") && (1...3).contains { shown($0).contains("train-\(i)") }
+        })
         let (spec, _) = try openAIProject(project, generations: "Q: Eve has 8 kites and buys 7 more. How many kites does Eve have?\nA: The answer is ( 8 + 7 ).",
-                                          markTrainInput: 5, perRequest: 4)
+                                          markTrainInput: marked, perRequest: 4)
         let s = try server(["--generations", project.root.appendingPathComponent("generations.txt").path])
         let path = try spec(s)
         let first = try CLI.run(["run", path], cwd: project.root)
@@ -134,15 +143,20 @@ final class GeneratePipelineTests: FakeServerTestCase {
         XCTAssertTrue((first.stdout + first.stderr).contains("500"), first.stdout + first.stderr)
         let answeredBefore = try await s.stats()["answered"] as! Int
         XCTAssertGreaterThan(answeredBefore, 0, "some requests were answered before the failure")
-        let second = try CLI.run(["run", path], cwd: project.root)
-        XCTAssertEqual(second.status, 0, second.stderr)
+        // Each later request that shows it fails once too: each run gets further, none pays twice.
+        var runs = 1, last = first
+        while last.status != 0 && runs < 15 {
+            last = try CLI.run(["run", path], cwd: project.root)
+            runs += 1
+        }
+        XCTAssertEqual(last.status, 0, last.stdout + last.stderr)
         let stats = try await s.stats()
         XCTAssertEqual(stats["answered_again"] as? Int, 0, "\(stats)")
         let g = try XCTUnwrap(try generations(project).first)
         XCTAssertEqual(stats["answered"] as? Int, g.requests, "every request answered once, \(stats)")
-        // A third run sends nothing.
-        let third = try CLI.run(["run", path], cwd: project.root)
-        XCTAssertEqual(third.status, 0, third.stderr)
+        // Once done, a run sends nothing.
+        let again = try CLI.run(["run", path], cwd: project.root)
+        XCTAssertEqual(again.status, 0, again.stderr)
         let after = try await s.stats()
         XCTAssertEqual(after["answered"] as? Int, stats["answered"] as? Int)
     }
