@@ -67,20 +67,8 @@ final class GenerateStageTests: XCTestCase {
 
     // MARK: - Keys
 
-    static let base = """
-        name: keys
-        dataset: {kind: synthetic-arith, train_size: 64, valid_size: 16, test_size: 32}
-        teacher: {kind: synthetic, error_rate: 0.15}
-        student:
-          sizes:
-            a: {d_model: 32, layers: 1, heads: 2, d_ff: 64}
-        train: {steps: 10, seeds: [0]}
-        methods:
-          few_shot_cot: {}
-          standard_finetune: {}
-          distill_step_by_step: {lambda: [0.5, 1.0]}
-        sweep: {data_fraction: [0.5, 1.0]}
-        """
+    /// The key-invalidation matrix's spec.
+    static let base = KeyInvalidationTests.base
 
     func keys(_ yaml: String, _ name: String) throws -> [String: String] {
         let plan = try Planner.plan(try project.experiment(yaml, name: name))
@@ -126,15 +114,7 @@ final class GenerateStageTests: XCTestCase {
 
     // MARK: - Spec errors
 
-    func issues(_ yaml: String) throws -> [SpecIssue] {
-        do {
-            _ = try project.experiment(yaml)
-            XCTFail("expected the spec to be rejected")
-            return []
-        } catch let e as SpecError {
-            return e.issues
-        }
-    }
+    func issues(_ yaml: String) throws -> [SpecIssue] { try project.issues(yaml) }
 
     func testSpecErrorsArePositionedWhereGenerationIsAsked() throws {
         var found = try issues(Self.base.replacingOccurrences(of: "standard_finetune: {}", with: "standard_finetune: {synthetic: 2}"))
