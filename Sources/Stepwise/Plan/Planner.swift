@@ -5,6 +5,8 @@ import Trainer
 /// dataset → subsample(fraction, seed) ─┐
 ///        → annotate(split) → tokenizer ┴→ train(cell) → evaluate(cell) ─┐
 ///          annotate(test) → teacher_eval ─────────────────────────────┴→ report
+/// A cell with `synthetic: {per_example: n}` also reads generate(fraction, seed, n), made from
+/// the dataset and its subsample, shared by every method at that point.
 /// Each node is a stage definition with typed params built here from the spec; the planner
 /// never dispatches on a stage's kind, and the stages never see the spec. A pretrained size's
 /// cells have no tokenizer input: their train stage reads the checkpoint (its folder a setting,
