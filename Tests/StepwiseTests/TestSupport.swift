@@ -22,6 +22,17 @@ struct TempProject {
         try SpecParser.load(file: try write(yaml, name: name), root: root)
     }
 
+    /// The problems of a spec that must be rejected (a test failure when it is accepted).
+    func issues(_ yaml: String, file: StaticString = #filePath, line: UInt = #line) throws -> [SpecIssue] {
+        do {
+            _ = try experiment(yaml)
+            XCTFail("expected the spec to be rejected", file: file, line: line)
+            return []
+        } catch let e as SpecError {
+            return e.issues
+        }
+    }
+
     var storeURL: URL { root.appendingPathComponent(".stepwise/store.sqlite") }
 
     func remove() { try? FileManager.default.removeItem(at: root) }

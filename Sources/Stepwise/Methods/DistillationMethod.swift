@@ -21,6 +21,10 @@ public protocol DistillationMethod: Sendable {
     static var needsTeacherAtTest: Bool { get }
     /// How many loss streams a training step runs (for the cost estimate).
     static var streamCount: Int { get }
+    /// Whether teacher-generated examples (`synthetic: {per_example: n}`, `GeneratedData`) can
+    /// be mixed into its training examples: each comes with an input, a label and the
+    /// generation's rationale, which the method reads like a real example and its annotation.
+    static var learnsFromGeneratedExamples: Bool { get }
     /// The text pairs a cell trains on, with their loss weights; inputs written in the student's
     /// `format` (its kind's task prefixes and input layout).
     static func streams(_ variant: MethodVariant, examples: [Example], annotations: [String: Annotation],
@@ -40,6 +44,9 @@ extension DistillationMethod {
     public static var teacherSplits: Set<Split> { [] }
     public static var needsTeacherAtTest: Bool { false }
     public static var streamCount: Int { 1 }
+    /// Every method that trains a student without reading the teacher at test time: a generated
+    /// example has no teacher output to show at test, but trains like a real one.
+    public static var learnsFromGeneratedExamples: Bool { trainsStudent && !needsTeacherAtTest }
     public static func testInput(_ variant: MethodVariant, _ example: Example, format: StudentInputFormat) -> String {
         format.input(example)
     }
@@ -67,11 +74,21 @@ public struct MethodOption: Sendable {
     public var meaning: String
     /// How a value shows in a row's name, e.g. `λ=1` or `gold labels`.
     public var display: @Sendable (JSONValue) -> String
+    /// Set when the spec writes the option as a one-key mapping, `key: {field: value}`
+    /// (`synthetic: {per_example: 2}`); nil for a plain `key: value`.
+    public var field: String?
+    /// A value that means "off": a cell with it leaves the option out of its variant, so its
+    /// keys are those of a spec that never mentioned the option.
+    public var absentValue: JSONValue?
 
     public init(key: String, kind: Kind, defaults: [JSONValue], meaning: String,
-                display: @escaping @Sendable (JSONValue) -> String) {
+                display: @escaping @Sendable (JSONValue) -> String, field: String? = nil, absentValue: JSONValue? = nil) {
         self.key = key; self.kind = kind; self.defaults = defaults; self.meaning = meaning; self.display = display
+        self.field = field; self.absentValue = absentValue
     }
+
+    /// How the spec spells it: `synthetic.per_example` for a mapping option, else the key.
+    public var spelled: String { field.map { "\(key).\($0)" } ?? key }
 }
 
 /// One cell's choice of a method's option values, e.g. `{lambda: 1, labels: gold}`.

@@ -25,10 +25,16 @@ public enum MethodRegistry {
         return m
     }
 
+    /// A method's options: its own, then the ones the registry gives every method that can use
+    /// them (`synthetic`, for methods that learn from generated examples).
+    public static func options(of m: any DistillationMethod.Type) -> [MethodOption] {
+        m.options + (m.learnsFromGeneratedExamples ? [GeneratedData.option] : [])
+    }
+
     /// The first registered declaration of an option key.
     static func option(named key: String) -> MethodOption? {
         for m in all {
-            for o in m.options where o.key == key { return o }
+            for o in options(of: m) where o.key == key { return o }
         }
         return nil
     }
@@ -36,7 +42,7 @@ public enum MethodRegistry {
     /// Every option key some method declares (they may be swept under `sweep:`).
     public static var optionKeys: [String] {
         var seen: [String] = []
-        for m in all { for o in m.options where !seen.contains(o.key) { seen.append(o.key) } }
+        for m in all { for o in options(of: m) where !seen.contains(o.key) { seen.append(o.key) } }
         return seen
     }
 }

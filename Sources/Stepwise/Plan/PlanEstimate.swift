@@ -24,6 +24,7 @@ public struct PlanEstimate {
             if stage.kind == AnnotateStage.kind, status.plan.experiment.teacher.kind == .openai {
                 requests.append("\(stage.label): one request per example not already in the request cache")
             }
+            if stage.kind == GenerateStage.kind { requests.append(Self.generation(stage, experiment: status.plan.experiment)) }
         }
         lines = order.map { kind in
             let todo = byKind[kind]!
@@ -33,6 +34,23 @@ public struct PlanEstimate {
             return Line(kind: kind.rawValue, count: todo.count, seconds: seconds)
         }
         teacherRequests = requests
+    }
+
+    /// A generate stage's requests: the nominal number (every candidate kept) when the training
+    /// split's size is known before loading it, and the cap.
+    static func generation(_ stage: Stage, experiment e: Experiment) -> String {
+        guard let p = try? JSONDecoder.snakeCase.decode(GenerateStage.Params.self, from: Data(stage.work.keyParams.canonical.utf8)) else {
+            return "\(stage.label): requests unknown"
+        }
+        let cached = e.teacher.kind == .openai ? ", those in the request cache free" : " (offline, the synthetic teacher)"
+        let rule = "⌈\(p.perExample) × real examples / \(p.generate.perRequest) per request⌉"
+        guard let trainSize = e.dataset.trainSize else {
+            return "\(stage.label): \(rule) requests, up to \(GenerationRun.maxRequestFactor)× that when candidates are rejected\(cached)"
+        }
+        let real = min(trainSize, max(1, Int((Double(trainSize) * p.dataFraction).rounded(.up))))
+        let nominal = GenerationRun.nominalRequests(target: p.perExample * real, perRequest: p.generate.perRequest)
+        return "\(stage.label): \(nominal) requests (\(rule)), up to \(GenerationRun.maxRequestFactor * nominal) "
+            + "when candidates are rejected\(cached)"
     }
 
     public var text: String {

@@ -5,6 +5,8 @@ import Trainer
 /// dataset → subsample(fraction, seed) ─┐
 ///        → annotate(split) → tokenizer ┴→ train(cell) → evaluate(cell) ─┐
 ///          annotate(test) → teacher_eval ─────────────────────────────┴→ report
+/// A cell with `synthetic: {per_example: n}` also reads generate(fraction, seed, n), made from
+/// the dataset and its subsample, shared by every method at that point.
 /// Each node is a stage definition with typed params built here from the spec; the planner
 /// never dispatches on a stage's kind, and the stages never see the spec. A pretrained size's
 /// cells have no tokenizer input: their train stage reads the checkpoint (its folder a setting,
@@ -51,6 +53,7 @@ public enum Planner {
             var recipe = e.train
             recipe.seeds = []   // the seed is the cell's
             var subsamples: [String: Int] = [:]
+            var generations: [String: Int] = [:]
             for cell in cells {
                 let method = try MethodRegistry.method(cell.method)
                 guard let size = e.student.size(named: cell.size) else { throw StepwiseError("size `\(cell.size)` is not declared") }
@@ -60,6 +63,17 @@ public enum Planner {
                                                       [("dataset", dataset)])
                 subsamples[subKey] = sub
                 var inputs = [("dataset", dataset), ("subsample", sub)]
+                // Teacher-written examples mixed into this cell's training (`synthetic: {per_example: n}`).
+                let perExample = GeneratedData.perExample(cell.variant)
+                if perExample > 0 {
+                    let genKey = "\(subKey) \(perExample)"
+                    let gen = try generations[genKey] ?? b.add(
+                        "generate[\(e.teacher.kind.rawValue) f=\(JSONValue.format(cell.dataFraction)) seed=\(cell.seed) ×\(perExample)]",
+                        generateWork(e, fraction: cell.dataFraction, seed: cell.seed, perExample: perExample),
+                        [("dataset", dataset), ("subsample", sub)])
+                    generations[genKey] = gen
+                    inputs.append(("generate", gen))
+                }
                 var pretrained: TrainStage.Pretrained?
                 var dropout = e.student.dropout
                 var settings = TrainStage.Settings()
@@ -108,8 +122,10 @@ public enum Planner {
             .map { (ReportRenderer.teacherRolePrefix + $0.key.rawValue, $0.value) }
         // The dataset gives the teacher samples their inputs and gold labels.
         let samplesInputs = annotate.isEmpty ? [] : [(ReportRenderer.datasetRole, dataset)]
+        let generationInputs = b.stages.indices.filter { b.stages[$0].kind == .generate }
+            .map { (ReportRenderer.generateRolePrefix + b.stages[$0].label, $0) }
         b.add("report[\(e.name)]", ReportStage.work(.init(context: ReportContext(e)), settings: NoSettings()),
-              evaluations + teacherInputs + trained + samplesInputs)
+              evaluations + teacherInputs + trained + samplesInputs + generationInputs)
         return Plan(experiment: e, stages: b.stages, checkpoints: checkpoints)
     }
 
@@ -170,6 +186,20 @@ public enum Planner {
         let implementation = e.teacher.kind == .synthetic ? SyntheticTeacher.version : PaperOutputParser.version
         return (AnnotateStage.Params(teacher: teacher, prompt: prompt, content: content, implementation: implementation,
                                      dataset: e.dataset.kind, metric: e.dataset.metric, split: .train), settings)
+    }
+
+    /// A generate stage: the teacher's key fields as annotate has them, the generation settings
+    /// with the prompt by content (its path a setting).
+    static func generateWork(_ e: Experiment, fraction: Double, seed: Int, perExample: Int) throws -> StageWork {
+        let (annotate, settings) = try annotateParts(e)
+        var generate = e.teacher.generate ?? GenerateSpec()
+        var s = settings
+        s.promptFile = generate.prompt.map { e.resolve($0).path }
+        let prompt = try generate.prompt.map { try Hashing.fingerprint(files: [e.resolve($0)]) }
+        generate.prompt = nil
+        return GenerateStage.work(.init(teacher: annotate.teacher, generate: generate, prompt: e.teacher.kind == .openai ? prompt : nil,
+                                        implementation: annotate.implementation, dataset: e.dataset.kind, metric: e.dataset.metric,
+                                        dataFraction: fraction, seed: seed, perExample: perExample), settings: s)
     }
 
     /// Adds stages, computing each key from its already-keyed inputs.

@@ -7,6 +7,7 @@ public enum StageRegistry {
         DatasetStage.self,
         SubsampleStage.self,
         AnnotateStage.self,
+        GenerateStage.self,
         TokenizerStage.self,
         TrainStage.self,
         EvaluateStage.self,

@@ -20,6 +20,7 @@ public struct HTMLReport {
     public var curves: [Figure]
     public var teacherSamples: [TeacherSampleSet]
     public var predictionFiles: Int
+    var generations = GenerationTable(generations: [])
     /// Open at most this many curve figures at first (each is a grid of panels).
     static let openCurveFigures = 6
     /// A claim's comparisons are listed open up to this many.
@@ -38,10 +39,11 @@ public struct HTMLReport {
         out += "<p class=\"meta\">Experiment <code>\(esc(e.name))</code> · dataset <code>\(esc(e.datasetKind))</code> · teacher "
         out += "<code>\(esc(e.teacherKind))</code> · metric <code>\(esc(e.metric))</code> (test split, %)</p>\n"
         var sections = [("results", "Results"), ("claims", "Claims"), ("curves", "Training curves"), ("teacher", "Teacher"),
-                        ("protocol", "Protocol"), ("spec", "Spec"), ("cost", "Cost"), ("versions", "Versions")]
+                        ("generated", "Generated data"), ("protocol", "Protocol"), ("spec", "Spec"), ("cost", "Cost"), ("versions", "Versions")]
         if claims.isEmpty { sections.removeAll { $0.0 == "claims" } }
         if curves.isEmpty { sections.removeAll { $0.0 == "curves" } }
         if teacher == nil && teacherSplits.isEmpty { sections.removeAll { $0.0 == "teacher" } }
+        if generations.generations.isEmpty { sections.removeAll { $0.0 == "generated" } }
         out += "<nav>" + sections.map { "<a href=\"#\($0.0)\">\($0.1)</a>" }.joined(separator: " ") + "</nav>\n</header>\n<main>\n"
         if !missing.isEmpty {
             out += "<p class=\"banner\"><strong>Partial report</strong>: \(missing.count) evaluation\(missing.count == 1 ? " is" : "s are") "
@@ -52,6 +54,7 @@ public struct HTMLReport {
         out += claimsSection()
         out += curvesSection()
         out += teacherSection()
+        out += generations.html(escape: esc)
         out += "<section id=\"protocol\">\n<h2>Protocol</h2>\n<p>Students train on the sweep's fraction of the training split "
         out += "(nested subsets per seed: 12.5 % ⊂ 25 % ⊂ 50 % ⊂ 100 %). Checkpoints are selected on the validation split; "
         out += "the test split is scored once, on the selected checkpoint.</p>\n</section>\n"

@@ -15,6 +15,7 @@ public struct MarkdownReport {
     public var teacherSamples: [TeacherSampleSet] = []
     /// Files under `predictions/`.
     public var predictionFiles: [String] = []
+    var generations = GenerationTable(generations: [])
 
     public func render(figures: [String] = []) -> String {
         let e = context
@@ -55,6 +56,7 @@ public struct MarkdownReport {
             if let missing = TeacherSplitText.missingMass(teacherSplits) { out += "\n\(missing)\n" }
         }
         out += TeacherSampleMarkdown.render(teacherSamples)
+        out += generations.markdown
         out += "\n## Protocol\n\n"
         out += "Students train on the sweep's fraction of the training split (nested subsets per seed: 12.5 % ⊂ 25 % ⊂ 50 % ⊂ 100 %). "
         out += "Checkpoints are selected on the validation split; the test split is scored once, on the selected checkpoint.\n"

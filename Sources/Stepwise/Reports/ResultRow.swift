@@ -78,7 +78,7 @@ public struct ResultGroup: Hashable, Sendable {
     /// The options other than λ as the method shows them (`gold labels`), nil when none.
     public var variantDisplay: String? {
         guard !variant.isEmpty else { return nil }
-        let options = MethodRegistry.named(method)?.options ?? []
+        let options = MethodRegistry.named(method).map(MethodRegistry.options(of:)) ?? []
         return variant.split(separator: ";").map { pair -> String in
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let option = options.first(where: { $0.key == parts[0] }) else { return String(pair) }

@@ -72,11 +72,12 @@ extension Experiment {
     /// Every combination of a method's option values (the sweep's values for an option override the method's own).
     func variants(of m: any DistillationMethod.Type, spec: MethodSpec) -> [MethodVariant] {
         var out = [MethodVariant()]
-        for option in m.options {
+        for option in MethodRegistry.options(of: m) {
             let values = sweep.optionValues[option.key] ?? spec.options[option.key] ?? option.defaults
             out = out.flatMap { v in values.map { value in
                 var next = v
-                next.values[option.key] = value
+                // "Off" leaves the option out, so the cell's keys are those of a spec without it.
+                if value != option.absentValue { next.values[option.key] = value }
                 return next
             } }
         }

@@ -93,13 +93,42 @@ public struct TeacherSpec: Codable, Hashable, Sendable {
     /// Ask the server for token log-probabilities (nil: not asked; stage keys stay as they were).
     public var logprobs: Bool?
     public var topLogprobs: Int?
+    /// How it writes new training examples (`teacher.generate`); nil when not written and no
+    /// method asks for generated examples.
+    public var generate: GenerateSpec?
 
     /// The fields that change what the teacher says. Where the server lives, how many requests
     /// are in flight, timeouts and the key's variable name do not: moving the server keeps the cache.
+    /// Nor does how it generates examples: annotations keep their keys (the generate stage's
+    /// params hold `generate`).
     public var keyFields: TeacherSpec {
         var k = self
         k.baseURL = nil; k.apiKeyEnv = nil; k.concurrency = nil; k.timeout = nil; k.maxRetries = nil
+        k.generate = nil
         return k
+    }
+}
+
+/// `teacher.generate`: how the teacher is asked for new training examples (GPTMix /
+/// self-instruct style): `shots` real training examples shown per request, `per_request` new
+/// ones asked for, and for an OpenAI-compatible teacher the prompt file (`{examples}` and
+/// `{count}` placeholders).
+public struct GenerateSpec: Codable, Hashable, Sendable {
+    public var prompt: String?
+    public var shots: Int
+    public var perRequest: Int
+    /// OpenAI-compatible teacher: sampling for generation requests (the annotation's `stop`
+    /// would end a completion after its first example). nil: the teacher's temperature,
+    /// `defaultMaxTokens`, no stop sequence.
+    public var temperature: Double?
+    public var maxTokens: Int?
+    public var stop: [String]?
+
+    public static let defaultShots = 4
+    public static let defaultPerRequest = 4
+    public static let defaultMaxTokens = 1024
+    public init(prompt: String? = nil, shots: Int = 4, perRequest: Int = 4) {
+        self.prompt = prompt; self.shots = shots; self.perRequest = perRequest
     }
 }
 

@@ -2,7 +2,7 @@ import Yams
 
 /// `methods:` — the rows of the comparison, each a method of `MethodRegistry` with its options.
 enum MethodsSection {
-    static func read(_ node: Node, reader: SpecReader) -> [MethodSpec]? {
+    static func read(_ node: Node, reader: SpecReader, teacher: TeacherSpec?) -> [MethodSpec]? {
         let names = MethodRegistry.names
         guard let f = reader.fields(node, at: "methods", allowed: names) else { return nil }
         if f.order.isEmpty { reader.fail(node, "methods", "expected at least one method; valid: \(SpecReader.list(names))") }
@@ -15,9 +15,14 @@ enum MethodsSection {
                 if case .scalar(let s) = value { return s.string.isEmpty || s.string == "null" || s.string == "~" }
                 return false
             }()
-            if !isEmpty, let opts = reader.fields(value, at: f.path(name), allowed: method.options.map(\.key)) {
-                for option in method.options {
-                    if let values = OptionValues.read(option, from: opts, reader: reader) { spec.options[option.key] = values }
+            let options = MethodRegistry.options(of: method)
+            if !isEmpty, let opts = reader.fields(value, at: f.path(name), allowed: options.map(\.key)) {
+                for option in options {
+                    if let values = OptionValues.read(option, from: opts, reader: reader) {
+                        spec.options[option.key] = values
+                        GeneratedData.checkTeacher(option, values, teacher: teacher, node: opts.value(option.key),
+                                                   path: opts.path(option.key), reader: reader)
+                    }
                 }
             }
             out.append(spec)
@@ -28,7 +33,21 @@ enum MethodsSection {
 
 /// Reads and checks one method option's values (a scalar or a list), by the option's kind.
 enum OptionValues {
+    /// A mapping option (`synthetic: {per_example: 2}`) is read from inside its one-key mapping.
     static func read(_ option: MethodOption, from f: Fields, reader: SpecReader) -> [JSONValue]? {
+        guard let field = option.field else { return readPlain(option, from: f, reader: reader) }
+        guard let node = f.value(option.key),
+              let inner = reader.fields(node, at: f.path(option.key), allowed: [field]) else { return nil }
+        guard inner.has(field) else {
+            reader.fail(node, inner.path(field), "missing required key `\(field)` (\(option.meaning))")
+            return nil
+        }
+        var plain = option
+        plain.key = field
+        return readPlain(plain, from: inner, reader: reader)
+    }
+
+    static func readPlain(_ option: MethodOption, from f: Fields, reader: SpecReader) -> [JSONValue]? {
         let path = f.path(option.key)
         switch option.kind {
         case .number(let minimum, let maximum, let exclusive, let integer):
@@ -58,7 +77,8 @@ enum OptionValues {
 enum SweepSection {
     static var keys: [String] { ["data_fraction", "size", "method", "seed"] + MethodRegistry.optionKeys }
 
-    static func read(_ node: Node?, reader: SpecReader, student: StudentSpec?, methods: [MethodSpec]?, train: TrainSpec?) -> SweepSpec? {
+    static func read(_ node: Node?, reader: SpecReader, student: StudentSpec?, methods: [MethodSpec]?, train: TrainSpec?,
+                     teacher: TeacherSpec?) -> SweepSpec? {
         let declaredSizes = student?.sizes.map(\.name) ?? []
         let declaredMethods = methods?.map(\.name) ?? []
         var sweep = SweepSpec(dataFractions: [1.0], sizes: declaredSizes, methods: declaredMethods, optionValues: [:],
@@ -93,7 +113,10 @@ enum SweepSection {
         // checked by the first registered method that declares it.
         for key in MethodRegistry.optionKeys where f.has(key) {
             guard let option = MethodRegistry.option(named: key) else { continue }
-            if let values = OptionValues.read(option, from: f, reader: reader) { sweep.optionValues[key] = values }
+            if let values = OptionValues.read(option, from: f, reader: reader) {
+                sweep.optionValues[key] = values
+                GeneratedData.checkTeacher(option, values, teacher: teacher, node: f.value(key), path: f.path(key), reader: reader)
+            }
         }
         if let seeds = f.intList("seed") { sweep.seeds = unique(seeds, at: f.path("seed"), reader: reader) }
         return sweep

@@ -40,11 +40,12 @@ public enum SpecParser {
             reader.fail(top.value("name"), "name", "expected letters, digits, `-`, `_` or `.` (it names the Results folder)")
         }
         let dataset = top.requireKey("dataset", "the data to distill on").flatMap { DatasetSection.read($0, reader: reader, root: root) }
-        let teacher = top.requireKey("teacher", "who writes the rationales").flatMap { TeacherSection.read($0, reader: reader, root: root) }
+        var teacher = top.requireKey("teacher", "who writes the rationales").flatMap { TeacherSection.read($0, reader: reader, root: root) }
         let student = StudentSection.read(top.value("student"), reader: reader)
         let train = TrainSection.read(top.value("train"), reader: reader)
-        let methods = top.requireKey("methods", "the rows to compare").flatMap { MethodsSection.read($0, reader: reader) }
-        let sweep = SweepSection.read(top.value("sweep"), reader: reader, student: student, methods: methods, train: train)
+        let methods = top.requireKey("methods", "the rows to compare").flatMap { MethodsSection.read($0, reader: reader, teacher: teacher) }
+        let sweep = SweepSection.read(top.value("sweep"), reader: reader, student: student, methods: methods, train: train,
+                                      teacher: teacher)
         let report = ReportSection.read(top.value("report"), reader: reader, student: student)
         let claims = ClaimsSection.read(top.value("claims"), reader: reader)
         if let student, let sweep {
@@ -60,6 +61,11 @@ public enum SpecParser {
         if let dataset, let teacher, teacher.kind == .openai, dataset.kind == .jsonl, teacher.parseAs == nil {
             reader.fail(top.value("teacher"), "teacher.parse_as",
                         "an LLM teacher on a jsonl dataset needs `parse_as`: which answer rule parses its completions; expected one of `svamp`, `cqa`, `esnli`, `anli`")
+        }
+        if let dataset, var t = teacher, let methods, let sweep {
+            GenerateSection.settle(&t, dataset: dataset, methods: methods, sweep: sweep, teacherNode: top.value("teacher"),
+                                   reader: reader, root: root)
+            teacher = t
         }
         guard reader.issues.isEmpty, let dataset, let teacher, let student, let train, let methods, let sweep,
               let report, let claims else {

@@ -4,10 +4,10 @@ import Yams
 /// `teacher:` — who writes the chains of thought and labels.
 enum TeacherSection {
     static let keysByKind: [TeacherKind: [String]] = [
-        .synthetic: ["error_rate", "seed", "logprobs", "top_logprobs"],
+        .synthetic: ["error_rate", "seed", "logprobs", "top_logprobs", "generate"],
         .replay: ["path", "parse"],
         .openai: ["base_url", "model", "api", "api_key_env", "temperature", "max_tokens", "stop", "concurrency",
-                  "timeout", "max_retries", "prompt", "parse", "parse_as", "logprobs", "top_logprobs"],
+                  "timeout", "max_retries", "prompt", "parse", "parse_as", "logprobs", "top_logprobs", "generate"],
     ]
 
     /// The most alternatives per token the OpenAI API returns (`top_logprobs`).
@@ -58,6 +58,9 @@ enum TeacherSection {
                 DatasetSection.checkExists(DatasetSection.resolve(p, root), node: f.value("prompt"), path: f.path("prompt"),
                                            reader: reader, root: root, hint: "prompt files ship in Experiments/prompts/")
             }
+        }
+        if let node = f.value("generate"), kind != .replay {
+            t.generate = GenerateSection.read(node, at: f.path("generate"), teacher: kind, reader: reader, root: root)
         }
         return t
     }

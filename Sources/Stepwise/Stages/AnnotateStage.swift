@@ -85,31 +85,46 @@ public enum AnnotateStage: StageDefinition {
                                         mode: ParseMode(rawValue: t.parse ?? "paper") ?? .paper)
             annotations = try teacher.annotate(examples, in: splits)
         case .openai:
-            let config = OpenAITeacherConfig(baseURL: settings.baseURL ?? "", model: t.model ?? "",
-                                             api: OpenAITeacherConfig.API(rawValue: t.api ?? "chat") ?? .chat,
-                                             apiKeyEnv: settings.apiKeyEnv, temperature: t.temperature ?? 0, maxTokens: t.maxTokens ?? 256,
-                                             stop: t.stop, concurrency: settings.concurrency ?? 16, timeout: settings.timeout ?? 120,
-                                             maxRetries: settings.maxRetries ?? 6, logprobs: t.logprobs ?? false,
-                                             topLogprobs: t.topLogprobs)
             let promptFile = URL(fileURLWithPath: settings.promptFile ?? "")
             try FileContent.verify([promptFile], hash: p.prompt, stage: "annotate")
             let prompt = try PromptTemplate(contentsOfFile: promptFile.path)
-            guard let makeCache = inputs.teacherCache else {
-                throw StepwiseError("annotate with an OpenAI-compatible teacher runs where the store is (its request cache)")
-            }
-            // Each response is committed before it counts as answered, also when the annotation fails part-way.
-            let cache = try makeCache(config.model, config.api.rawValue)
-            let status = inputs.status
-            let teacher = try OpenAITeacher(config: config, prompt: prompt, task: parseTask(p.dataset, override: t.parseAs),
-                                            parseMode: ParseMode(rawValue: t.parse ?? "paper") ?? .paper,
-                                            cache: cache,
-                                            progress: { done, total in status("\(done)/\(total) requests") })
+            let teacher = try openAITeacher(t, settings: settings, inputs: inputs, prompt: prompt,
+                                            task: parseTask(p.dataset, override: t.parseAs), what: "annotate")
             annotations = try blocking { try await teacher.annotate(examples) }
             usage = teacher.usage
         }
         try output.write(summarize(split: p.split, examples: examples, annotations: annotations, metric: p.metric,
                                    requests: usage.httpRequests, promptTokens: usage.promptTokens,
                                    completionTokens: usage.completionTokens))
+    }
+
+    /// The OpenAI-compatible teacher of a stage that runs where the store is: each response is
+    /// committed to the request cache before it counts as answered, also when the stage fails
+    /// part-way. With `generating`, its sampling replaces the annotation's (`GenerateSpec`:
+    /// its own stop sequences, no log-probabilities).
+    static func openAITeacher(_ t: TeacherSpec, settings: Settings, inputs: StageInputs, prompt: PromptTemplate, task: PaperTask,
+                              what: String, generating g: GenerateSpec? = nil) throws -> OpenAITeacher {
+        var config = OpenAITeacherConfig(baseURL: settings.baseURL ?? "", model: t.model ?? "",
+                                         api: OpenAITeacherConfig.API(rawValue: t.api ?? "chat") ?? .chat,
+                                         apiKeyEnv: settings.apiKeyEnv, temperature: t.temperature ?? 0, maxTokens: t.maxTokens ?? 256,
+                                         stop: t.stop, concurrency: settings.concurrency ?? 16, timeout: settings.timeout ?? 120,
+                                         maxRetries: settings.maxRetries ?? 6, logprobs: t.logprobs ?? false,
+                                         topLogprobs: t.topLogprobs)
+        if let g {
+            config.temperature = g.temperature ?? config.temperature
+            config.maxTokens = g.maxTokens ?? GenerateSpec.defaultMaxTokens
+            config.stop = g.stop
+            config.logprobs = false
+            config.topLogprobs = nil
+        }
+        guard let makeCache = inputs.teacherCache else {
+            throw StepwiseError("\(what) with an OpenAI-compatible teacher runs where the store is (its request cache)")
+        }
+        let status = inputs.status
+        return try OpenAITeacher(config: config, prompt: prompt, task: task,
+                                 parseMode: ParseMode(rawValue: t.parse ?? "paper") ?? .paper,
+                                 cache: try makeCache(config.model, config.api.rawValue),
+                                 progress: { done, total in status("\(done)/\(total) requests") })
     }
 
     /// Which of the paper's output rules parse a teacher's completions for this dataset

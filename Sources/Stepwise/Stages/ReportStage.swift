@@ -81,6 +81,8 @@ public enum ReportRenderer {
         public var training: [String: TrainingSummary] = [:]
         public var dataset: DatasetSplits?
         public var missing: [String] = []
+        /// The generate stages' counts and costs (`generate:<label>` roles).
+        public var generations: [GenerationStats] = []
 
         public init(evaluations: [EvaluationArtifact] = [], teacherSplits: [TeacherSplitStats] = [], annotations: [AnnotationArtifact] = [],
                     training: [String: TrainingSummary] = [:], dataset: DatasetSplits? = nil, missing: [String] = []) {
@@ -95,7 +97,7 @@ public enum ReportRenderer {
         for input in stage.inputs {
             let source = plan.stages[input.index]
             guard let found = try location(source.key) else {
-                if source.kind != .train && input.role != datasetRole { out.missing.append(source.label) }
+                if source.kind != .train && source.kind != .generate && input.role != datasetRole { out.missing.append(source.label) }
                 continue
             }
             try add(role: input.role, location: found, label: source.label, to: &out)
@@ -120,7 +122,9 @@ public enum ReportRenderer {
         case .file(let url): data = try ArtifactFiles.read(url, what: "\(role) input of the report")
         case .folder(let url): data = try ArtifactFiles.read(url.appendingPathComponent(ArtifactFiles.payloadName), what: "\(role) input of the report")
         }
-        if role == datasetRole {
+        if role.hasPrefix(generateRolePrefix) {
+            out.generations.append(GenerationStats(try ArtifactCodec.decode(GenerationArtifact.self, from: data, what: label)))
+        } else if role == datasetRole {
             out.dataset = try ArtifactCodec.decode(DatasetSplits.self, from: data, what: label)
         } else if role.hasPrefix(teacherRolePrefix) {
             let a = try ArtifactCodec.decode(AnnotationArtifact.self, from: data, what: label)
@@ -136,6 +140,7 @@ public enum ReportRenderer {
 
     static let teacherRolePrefix = "teacher:"
     static let trainRolePrefix = "train:"
+    static let generateRolePrefix = "generate:"
     static let datasetRole = "dataset"
 
     public static func render(context: ReportContext, inputs: Inputs) throws -> ReportArtifact {
@@ -167,10 +172,12 @@ public enum ReportRenderer {
         for (name, text) in predictions { files["predictions/\(name)"] = text }
         let md = MarkdownReport(context: context, rows: rows, teacher: teacher, teacherSplits: inputs.teacherSplits,
                                 missing: inputs.missing, claims: verdicts, arms: arms, curveFigures: curves.map(\.file),
-                                teacherSamples: samples, predictionFiles: predictions.keys.sorted())
+                                teacherSamples: samples, predictionFiles: predictions.keys.sorted(),
+                                generations: GenerationTable(generations: inputs.generations))
         let html = HTMLReport(context: context, table: ResultsTable(context: context, rows: rows, teacher: teacher, arms: arms),
                               teacher: teacher, teacherSplits: inputs.teacherSplits, missing: inputs.missing, claims: verdicts,
-                              figures: figures, curves: curves, teacherSamples: samples, predictionFiles: predictions.count)
+                              figures: figures, curves: curves, teacherSamples: samples, predictionFiles: predictions.count,
+                              generations: GenerationTable(generations: inputs.generations))
         return ReportArtifact(files: files.merging([
             "results.csv": ResultsCSV.render(rows),
             "results.json": String(decoding: try ArtifactCodec.encode(rows), as: UTF8.self) + "\n",

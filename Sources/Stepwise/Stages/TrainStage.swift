@@ -90,8 +90,15 @@ public enum TrainStage: StageDefinition {
         let subset = Set(try inputs.decode("subsample", as: SubsampleStage.Artifact.self).ids)
         let format = p.pretrained?.inputFormat ?? .stepwise
         let (model, tokenizer) = try student(p, settings: settings, inputs: inputs)
-        let annotations = inputs.has("annotate_train") ? try inputs.decode("annotate_train", as: AnnotationArtifact.self).byID() : [:]
-        let examples = splits.train.filter { subset.contains($0.id) }
+        var annotations = inputs.has("annotate_train") ? try inputs.decode("annotate_train", as: AnnotationArtifact.self).byID() : [:]
+        var examples = splits.train.filter { subset.contains($0.id) }
+        // Teacher-written examples join the real ones, each with the generation's own rationale and label.
+        let perExample = GeneratedData.perExample(cell.variant)
+        if perExample > 0 {
+            let generated = GeneratedData.training(try inputs.decode("generate", as: GenerationArtifact.self), count: perExample * examples.count)
+            examples += generated.examples
+            annotations.merge(generated.annotations) { real, _ in real }
+        }
         let textStreams = try method.streams(cell.variant, examples: examples, annotations: annotations, format: format)
         guard textStreams.allSatisfy({ !$0.inputs.isEmpty }), !textStreams.isEmpty else {
             throw StepwiseError("train[\(cell.label)]: no training pairs (the teacher produced no parsable output for this subset?)")

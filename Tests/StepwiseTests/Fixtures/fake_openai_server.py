@@ -4,7 +4,7 @@ keep-alive; no http.server, which stalls ~47 ms per request).
 
     python3 fake_openai_server.py [--latency-ms N] [--require-key KEY] [--hang-seconds S]
                                   [--chunked] [--close] [--close-delimited] [--idle-timeout S]
-                                  [--no-logprobs] [--tls-dir DIR]
+                                  [--no-logprobs] [--tls-dir DIR] [--generations FILE]
 
 Listens on 127.0.0.1 on an ephemeral port and prints "PORT <n>" on stdout once ready.
 With --tls-dir DIR it speaks HTTPS with a self-signed certificate for 127.0.0.1 and localhost
@@ -14,6 +14,10 @@ and DIR/key.pem; it prints "NO-TLS <why>" and exits when it cannot.
 Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /stats, POST /reset.
 The completion text is deterministic in the prompt:
     "I read <n> characters. The answer is ( <n> + 1 )."      (n = len(prompt) in code points)
+
+Generation: with --generations FILE, a prompt containing the marker [[generate]] is answered
+with FILE's text (every such prompt alike), so a test decides exactly which examples a
+"teacher" writes — duplicates of dataset inputs included.
 
 Faults are requested by markers in the prompt, each for the first K attempts of that prompt
 (attempts are counted per exact prompt text):
@@ -295,6 +299,9 @@ class Connection(asyncio.Protocol):
                         return response(args, 200, 'OK', b'{"choices": [{"message": {"content": "trunc'), True
                     return None, False   # drop
         text = completion_text(prompt)
+        if args.generations and '[[generate]]' in prompt:
+            with open(args.generations, encoding='utf-8') as f:
+                text = f.read()
         n = len(prompt)
         usage = {'prompt_tokens': n // 4 + 1, 'completion_tokens': len(text) // 4 + 1,
                  'total_tokens': n // 4 + 1 + len(text) // 4 + 1}
@@ -376,6 +383,7 @@ async def main():
     p.add_argument('--close-delimited', action='store_true')
     p.add_argument('--no-logprobs', action='store_true')
     p.add_argument('--tls-dir', default=None)
+    p.add_argument('--generations', default=None)
     args = p.parse_args()
     context = None
     if args.tls_dir:
