@@ -152,21 +152,33 @@ public final class T5Model {
     /// Forward + backward of one batch, adding weight·∇loss into the gradient buffer.
     /// Shards of a batch running on other threads pass their own workspace and gradient buffer,
     /// and the whole batch's token count as `normalizer`.
+    /// With `teacher` (a distillation stream's teacher, already run on the same target rows) the
+    /// loss is (1−α)·CE + α·T²·KL against the teacher's distributions (`SoftTargetKL`).
     func accumulateGradients(_ batch: Batch, weight: Float, training: Bool, workspace shardWorkspace: Workspace? = nil,
-                             grads: FloatBuffer? = nil, normalizer: Int? = nil) -> (loss: Float, count: Int) {
+                             grads: FloatBuffer? = nil, normalizer: Int? = nil,
+                             teacher: TeacherRows? = nil) -> (loss: Float, count: Int) {
         let ws = shardWorkspace ?? workspace(for: batch)
         forward(batch, ws, training: training)
         let rows = batch.size * batch.decoderLength
         let G = (grads ?? store.grads).p
         return batch.targets.withUnsafeBufferPointer { targets in
-            let ce = CrossEntropy(targets: targets.baseAddress!, rows: rows, weight: weight, normalizer: normalizer,
-                                  rowWeights: batch.rowWeights)
+            let alpha = teacher?.alpha ?? 0
+            let ce = CrossEntropy(targets: targets.baseAddress!, rows: rows, weight: teacher == nil ? weight : weight * (1 - alpha),
+                                  normalizer: normalizer, rowWeights: batch.rowWeights)
             guard ce.count > 0 else { return (0, 0) }
+            var terms: [any RowBlockLoss] = [ce]
+            if let teacher {
+                terms.append(SoftTargetKL(teacherHidden: teacher.hidden, teacherHead: teacher.head, teacherWidth: teacher.width,
+                                          teacherLogits: teacher.logits, targets: targets.baseAddress!,
+                                          normalizer: ce.normalizer, temperature: teacher.temperature,
+                                          weight: weight * alpha, rowWeights: batch.rowWeights))
+            }
             // The head's backward leaves the gradient of the decoder output in ws.dnorm.
-            let loss = OutputHead.run(hidden: ws.decoderOut.p, weight: store.values.p + layout.lmHead, rows: rows,
-                                      d: config.dModel, vocab: config.vocabSize, terms: [ce], scratch: ws.head,
-                                      gradients: .init(weight: G + layout.lmHead, hidden: ws.dnorm.p))[0]
+            let values = OutputHead.run(hidden: ws.decoderOut.p, weight: store.values.p + layout.lmHead, rows: rows,
+                                        d: config.dModel, vocab: config.vocabSize, terms: terms, scratch: ws.head,
+                                        gradients: .init(weight: G + layout.lmHead, hidden: ws.dnorm.p))
             backward(batch, ws, training: training, grads: G)
+            let loss = teacher == nil ? values[0] : Double(1 - alpha) * values[0] + Double(alpha) * values[1]
             return (Float(loss), ce.count)
         }
     }

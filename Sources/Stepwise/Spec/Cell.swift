@@ -85,6 +85,27 @@ extension Experiment {
 
     /// The methods in the sweep, from the registry.
     public var sweptMethods: [any DistillationMethod.Type] { sweep.methods.compactMap(MethodRegistry.named) }
-    /// Whether the teacher's own test answers are a row (a method that needs them at test).
-    public var teacherSplits: Set<Split> { sweptMethods.reduce(into: Set<Split>()) { $0.formUnion($1.teacherSplits) } }
+    /// The splits the LLM teacher annotates: those of every swept method and of the methods
+    /// its embedded teachers are trained with.
+    public var teacherSplits: Set<Split> {
+        var splits = sweptMethods.reduce(into: Set<Split>()) { $0.formUnion($1.teacherSplits) }
+        for t in teacherStudents { splits.formUnion(MethodRegistry.named(t.method)?.teacherSplits ?? []) }
+        return splits
+    }
+
+    /// Every embedded teacher the sweep's cells name (`DistillationMethod.teacherStudent`).
+    public var teacherStudents: Set<TeacherStudent> {
+        var out = Set<TeacherStudent>()
+        for name in sweep.methods {
+            guard let m = MethodRegistry.named(name), let spec = method(name) else { continue }
+            for variant in variants(of: m, spec: spec) { if let t = m.teacherStudent(variant) { out.insert(t) } }
+        }
+        return out
+    }
+
+    /// The sizes that train: the swept ones and the embedded teachers'.
+    public var trainedSizes: [String] {
+        let teachers = Set(teacherStudents.map(\.size))
+        return student.sizes.map(\.name).filter { sweep.sizes.contains($0) || teachers.contains($0) }
+    }
 }

@@ -2,7 +2,8 @@ import Yams
 
 /// `methods:` — the rows of the comparison, each a method of `MethodRegistry` with its options.
 enum MethodsSection {
-    static func read(_ node: Node, reader: SpecReader) -> [MethodSpec]? {
+    static func read(_ node: Node, reader: SpecReader, student: StudentSpec?) -> [MethodSpec]? {
+        let sizes = student?.sizes.map(\.name)
         let names = MethodRegistry.names
         guard let f = reader.fields(node, at: "methods", allowed: names) else { return nil }
         if f.order.isEmpty { reader.fail(node, "methods", "expected at least one method; valid: \(SpecReader.list(names))") }
@@ -17,7 +18,7 @@ enum MethodsSection {
             }()
             if !isEmpty, let opts = reader.fields(value, at: f.path(name), allowed: method.options.map(\.key)) {
                 for option in method.options {
-                    if let values = OptionValues.read(option, from: opts, reader: reader) { spec.options[option.key] = values }
+                    if let values = OptionValues.read(option, from: opts, reader: reader, sizes: sizes) { spec.options[option.key] = values }
                 }
             }
             out.append(spec)
@@ -28,9 +29,17 @@ enum MethodsSection {
 
 /// Reads and checks one method option's values (a scalar or a list), by the option's kind.
 enum OptionValues {
-    static func read(_ option: MethodOption, from f: Fields, reader: SpecReader) -> [JSONValue]? {
+    /// `sizes`: the declared student sizes (nil when the student section did not read).
+    static func read(_ option: MethodOption, from f: Fields, reader: SpecReader, sizes: [String]?) -> [JSONValue]? {
         let path = f.path(option.key)
         switch option.kind {
+        case .size:
+            guard let values = f.scalarList(option.key) else { return nil }
+            for (n, v) in values where sizes.map({ !$0.contains(v) }) ?? false {
+                reader.fail(n, path, "size `\(v)` is not declared under student.sizes (declared: \(SpecReader.list(sizes ?? [])))",
+                            suggestion: Suggestion.closest(to: v, among: sizes ?? []))
+            }
+            return SweepSection.unique(values, at: path, reader: reader).map { .string($0) }
         case .number(let minimum, let maximum, let exclusive, let integer):
             guard let values = f.doubleList(option.key) else { return nil }
             for (n, v) in values {
@@ -93,7 +102,9 @@ enum SweepSection {
         // checked by the first registered method that declares it.
         for key in MethodRegistry.optionKeys where f.has(key) {
             guard let option = MethodRegistry.option(named: key) else { continue }
-            if let values = OptionValues.read(option, from: f, reader: reader) { sweep.optionValues[key] = values }
+            if let values = OptionValues.read(option, from: f, reader: reader, sizes: student?.sizes.map(\.name)) {
+                sweep.optionValues[key] = values
+            }
         }
         if let seeds = f.intList("seed") { sweep.seeds = unique(seeds, at: f.path("seed"), reader: reader) }
         return sweep
