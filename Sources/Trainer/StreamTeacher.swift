@@ -10,17 +10,39 @@ public struct StreamTeacher: @unchecked Sendable {
     public let model: T5Model
     /// The teacher's input for each pair of the stream.
     public var inputs: [[Int32]]
-    /// α: the soft-target term's share of the loss. 0 leaves the stream plain cross-entropy,
-    /// bit for bit (the teacher is then never run).
-    public var alpha: Float
+    /// The cross-entropy's weight (1−α).
+    public var ceWeight: Float
+    /// The soft-target term's weight (α). With it and the hidden term's at 0 the teacher is
+    /// never run: a CE weight of 1 is then plain cross-entropy, bit for bit.
+    public var klWeight: Float
     /// T, dividing both models' logits before the softmax.
     public var temperature: Float
+    /// Hidden-state matching at the decoder's final output (what the output head reads), through
+    /// a learned projection when the widths differ; nil = none.
+    public var hidden: HiddenTerm?
 
+    public struct HiddenTerm: Sendable {
+        public var distance: HiddenDistance
+        public var weight: Float
+        public init(distance: HiddenDistance, weight: Float) { self.distance = distance; self.weight = weight }
+    }
+
+    /// Hinton's mix: (1−α)·CE + α·T²·KL.
     public init(model: T5Model, inputs: [[Int32]], alpha: Float, temperature: Float) {
         precondition((0...1).contains(alpha), "α must be in [0, 1]")
-        precondition(temperature > 0 && temperature.isFinite, "the temperature must be > 0")
-        self.model = model; self.inputs = inputs; self.alpha = alpha; self.temperature = temperature
+        self.init(model: model, inputs: inputs, ceWeight: 1 - alpha, klWeight: alpha, temperature: temperature)
     }
+
+    /// Each term weighted by name (DistilBERT's recipe: CE, KL and cosine on hidden states).
+    public init(model: T5Model, inputs: [[Int32]], ceWeight: Float, klWeight: Float, temperature: Float, hidden: HiddenTerm? = nil) {
+        precondition(ceWeight >= 0 && klWeight >= 0 && (hidden?.weight ?? 0) >= 0, "term weights must be ≥ 0")
+        precondition(temperature > 0 && temperature.isFinite, "the temperature must be > 0")
+        self.model = model; self.inputs = inputs; self.ceWeight = ceWeight; self.klWeight = klWeight
+        self.temperature = temperature; self.hidden = hidden
+    }
+
+    /// Whether the teacher has to run: some term reads it.
+    var isActive: Bool { klWeight > 0 || (hidden?.weight ?? 0) > 0 }
 }
 
 /// The teacher's side of one micro-batch, after its forward pass: what the soft-target term reads.
@@ -29,8 +51,15 @@ struct TeacherRows {
     let head: UnsafePointer<Float>
     let width: Int
     let logits: UnsafeMutablePointer<Float>
-    let alpha: Float
+    let ceWeight: Float
+    let klWeight: Float
     let temperature: Float
+    /// Hidden-state matching: the term, its weight, scratch (rows × teacher width) and the
+    /// projection's gradient for this micro-batch's slot (when there is a projection).
+    var hiddenMatch: HiddenStateMatch?
+    var hiddenWeight: Float = 0
+    var hiddenScratch: UnsafeMutablePointer<Float>?
+    var projectionGradient: UnsafeMutablePointer<Float>?
 }
 
 /// One thread's buffers for one stream's teacher: an inference workspace grown to fit the
@@ -38,6 +67,7 @@ struct TeacherRows {
 final class TeacherSlot {
     private var workspace: Workspace?
     private var logits: FloatBuffer?
+    private var hiddenScratch: FloatBuffer?
 
     /// Grows the buffers for `batch` and a student head of `blockRows` rows, and fills the
     /// teacher's lookup tables: called before any thread starts, as for the student.
@@ -52,14 +82,28 @@ final class TeacherSlot {
         }
         let need = blockRows * model.config.vocabSize
         if (logits?.count ?? 0) < need { logits = FloatBuffer(need) }
+        let hiddenNeed = teacher.hidden == nil ? 0 : batch.size * batch.decoderLength * model.config.dModel
+        if (hiddenScratch?.count ?? 0) < hiddenNeed { hiddenScratch = FloatBuffer(hiddenNeed) }
     }
 
-    /// Runs the teacher over `batch` (no dropout) and returns its rows for the soft-target term.
-    func forward(_ teacher: StreamTeacher, batch: Batch) -> TeacherRows {
+    /// Runs the teacher over `batch` (no dropout) and returns its rows for the distillation
+    /// terms; `projection` (and its gradient buffer for this slot) when the widths differ.
+    func forward(_ teacher: StreamTeacher, batch: Batch, studentWidth: Int, projection: HiddenProjection?,
+                 projectionGradient: FloatBuffer?) -> TeacherRows {
         let ws = workspace!
         teacher.model.forward(batch, ws, training: false)
-        return TeacherRows(hidden: ws.decoderOut.p, head: teacher.model.headWeights, width: teacher.model.config.dModel,
-                           logits: logits!.p, alpha: teacher.alpha, temperature: teacher.temperature)
+        let width = teacher.model.config.dModel
+        var rows = TeacherRows(hidden: ws.decoderOut.p, head: teacher.model.headWeights, width: width,
+                               logits: logits!.p, ceWeight: teacher.ceWeight, klWeight: teacher.klWeight,
+                               temperature: teacher.temperature)
+        if let h = teacher.hidden, h.weight > 0 {
+            rows.hiddenMatch = HiddenStateMatch(distance: h.distance, studentWidth: studentWidth, teacherWidth: width,
+                                                projection: projection?.weights, normalizer: 1, weight: 1)
+            rows.hiddenWeight = h.weight
+            rows.hiddenScratch = hiddenScratch!.p
+            rows.projectionGradient = projectionGradient?.p
+        }
+        return rows
     }
 }
 

@@ -132,7 +132,7 @@ public final class T5Model {
     @discardableResult
     public func computeGradients(inputs: [[Int32]], targets: [[Int32]], weight: Float = 1, training: Bool = false) -> Float {
         zeroGradients()
-        return accumulateGradients(Batch(inputs: inputs, targets: targets), weight: weight, training: training).loss
+        return Float(accumulateGradients(Batch(inputs: inputs, targets: targets), weight: weight, training: training).loss)
     }
 
     /// `exampleWeights` (one per pair, nil = all 1): the loss is the weighted mean CE per target
@@ -144,7 +144,7 @@ public final class T5Model {
         var batch = Batch(inputs: inputs, targets: targets, weights: exampleWeights)
         let count = batch.targets.reduce(0) { $0 + ($1 != SpecialTokens.pad ? 1 : 0) }
         batch.normalizeWeights(tokenCount: count)
-        return accumulateGradients(batch, weight: weight, training: training, normalizer: count).loss
+        return Float(accumulateGradients(batch, weight: weight, training: training, normalizer: count).loss)
     }
 
     func zeroGradients() { store.grads.zero() }
@@ -153,33 +153,47 @@ public final class T5Model {
     /// Shards of a batch running on other threads pass their own workspace and gradient buffer,
     /// and the whole batch's token count as `normalizer`.
     /// With `teacher` (a distillation stream's teacher, already run on the same target rows) the
-    /// loss is (1−α)·CE + α·T²·KL against the teacher's distributions (`SoftTargetKL`).
+    /// loss is w_ce·CE + w_kl·T²·KL against the teacher's distributions (`SoftTargetKL`) + w_h·the
+    /// hidden-state distance at the decoder's output (`HiddenStateMatch`), whose gradient joins
+    /// the head's in the decoder output's before the backward pass; each term also × `weight`.
     func accumulateGradients(_ batch: Batch, weight: Float, training: Bool, workspace shardWorkspace: Workspace? = nil,
                              grads: FloatBuffer? = nil, normalizer: Int? = nil,
-                             teacher: TeacherRows? = nil) -> (loss: Float, count: Int) {
+                             teacher: TeacherRows? = nil) -> (loss: Double, count: Int) {
         let ws = shardWorkspace ?? workspace(for: batch)
         forward(batch, ws, training: training)
         let rows = batch.size * batch.decoderLength
         let G = (grads ?? store.grads).p
         return batch.targets.withUnsafeBufferPointer { targets in
-            let alpha = teacher?.alpha ?? 0
-            let ce = CrossEntropy(targets: targets.baseAddress!, rows: rows, weight: teacher == nil ? weight : weight * (1 - alpha),
+            let ce = CrossEntropy(targets: targets.baseAddress!, rows: rows, weight: weight * (teacher?.ceWeight ?? 1),
                                   normalizer: normalizer, rowWeights: batch.rowWeights)
             guard ce.count > 0 else { return (0, 0) }
             var terms: [any RowBlockLoss] = [ce]
-            if let teacher {
+            if let teacher, teacher.klWeight > 0 {
                 terms.append(SoftTargetKL(teacherHidden: teacher.hidden, teacherHead: teacher.head, teacherWidth: teacher.width,
                                           teacherLogits: teacher.logits, targets: targets.baseAddress!,
                                           normalizer: ce.normalizer, temperature: teacher.temperature,
-                                          weight: weight * alpha, rowWeights: batch.rowWeights))
+                                          weight: weight * teacher.klWeight, rowWeights: batch.rowWeights))
             }
             // The head's backward leaves the gradient of the decoder output in ws.dnorm.
             let values = OutputHead.run(hidden: ws.decoderOut.p, weight: store.values.p + layout.lmHead, rows: rows,
                                         d: config.dModel, vocab: config.vocabSize, terms: terms, scratch: ws.head,
                                         gradients: .init(weight: G + layout.lmHead, hidden: ws.dnorm.p))
+            var hiddenValue = 0.0
+            if let teacher, var match = teacher.hiddenMatch {
+                match = HiddenStateMatch(distance: match.distance, studentWidth: match.studentWidth, teacherWidth: match.teacherWidth,
+                                         projection: match.projection, normalizer: ce.normalizer, weight: weight * teacher.hiddenWeight)
+                let t = targets.baseAddress!
+                hiddenValue = match.evaluate(hidden: ws.decoderOut.p, teacher: teacher.hidden, rows: rows,
+                                             counted: { t[$0] != SpecialTokens.pad }, scratch: teacher.hiddenScratch!,
+                                             dHidden: ws.dnorm.p, dProjection: teacher.projectionGradient)
+            }
             backward(batch, ws, training: training, grads: G)
-            let loss = teacher == nil ? values[0] : Double(1 - alpha) * values[0] + Double(alpha) * values[1]
-            return (Float(loss), ce.count)
+            guard let teacher else { return (values[0], ce.count) }
+            // The stream's loss before its weight: w_ce·CE + w_kl·KL + w_h·hidden.
+            var loss = Double(teacher.ceWeight) * values[0]
+            if terms.count > 1 { loss += Double(teacher.klWeight) * values[1] }
+            loss += Double(teacher.hiddenWeight) * hiddenValue
+            return (loss, ce.count)
         }
     }
 

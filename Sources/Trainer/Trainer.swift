@@ -90,6 +90,8 @@ public final class Trainer {
     private var threadGrads: [FloatBuffer?] = []
     /// Per thread of a wave, per stream: the stream's teacher buffers (distillation streams only).
     private var teacherSlots: [[Int: TeacherSlot]] = []
+    /// Per stream with hidden-state matching between different widths: the learned projection.
+    private var projections: [Int: HiddenProjection] = [:]
     public private(set) var step = 0
 
     public init(model: T5Model, options: TrainOptions) {
@@ -139,8 +141,9 @@ public final class Trainer {
                              maxInputLength: options.maxInputLength, maxTargetLength: options.maxTargetLength,
                              weights: stream.exampleWeights.map { w in rows.map { w[$0] } })
             }
-            // α = 0 never runs the teacher: the stream is then plain cross-entropy, bit for bit.
-            if let teacher = stream.teacher, teacher.alpha > 0 {
+            // A teacher no term reads (α = 0) never runs: the stream is then cross-entropy × its
+            // weight (plain cross-entropy bit for bit at weight 1).
+            if let teacher = stream.teacher, teacher.isActive {
                 precondition(teacher.model.config.vocabSize == model.config.vocabSize, "the teacher's vocabulary is not the student's")
                 teacherParts.append(slices.map { rows in
                     rows.isEmpty ? nil : Batch(inputs: rows.map { teacher.inputs[$0] }, targets: rows.map { stream.targets[$0] },
@@ -165,6 +168,7 @@ public final class Trainer {
         }
         let workspaces = prepareWorkspaces(parts: parts, threads: threads)
         prepareTeachers(streams: streams, parts: teacherParts, workspaces: workspaces)
+        for projection in projections.values { projection.zeroGradients(slots: slots) }
         let grads = model.store.grads
         forEachChunk(count: grads.count, threads: threads) { r in (grads.p + r.lowerBound).update(repeating: 0, count: r.count) }
 
@@ -184,13 +188,20 @@ public final class Trainer {
                     guard let part = parts[s][k] else { continue }
                     workspaces[j].rng = SplitMix64(seed: self.dropoutSeed(stream: s, slot: k))
                     var teacherRows: TeacherRows?
+                    var weight = stream.weight, reported: Float = 1
                     if let teacher = stream.teacher, let teacherPart = teacherParts[s].isEmpty ? nil : teacherParts[s][k] {
-                        teacherRows = self.teacherSlots[j][s]!.forward(teacher, batch: teacherPart)
+                        let projection = self.projections[s]
+                        teacherRows = self.teacherSlots[j][s]!.forward(teacher, batch: teacherPart, studentWidth: self.model.config.dModel,
+                                                                        projection: projection,
+                                                                        projectionGradient: projection?.gradient(slot: k))
+                    } else if let teacher = stream.teacher, teacher.ceWeight != 1 {
+                        weight *= teacher.ceWeight   // only the cross-entropy, at its weight
+                        reported = teacher.ceWeight
                     }
-                    let r = self.model.accumulateGradients(part, weight: stream.weight, training: true,
+                    let r = self.model.accumulateGradients(part, weight: weight, training: true,
                                                            workspace: workspaces[j], grads: slotGrads[j],
                                                            normalizer: normalizers[s], teacher: teacherRows)
-                    lock.lock(); partLosses[s][k] = r.loss; lock.unlock()
+                    lock.lock(); partLosses[s][k] = Float(r.loss) * reported; lock.unlock()
                 }
             }
             if waveSlots.count == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: waveSlots.count, execute: run) }
@@ -201,9 +212,15 @@ public final class Trainer {
         }
         let lr = options.schedule.rate(step: step, totalSteps: options.steps, warmupSteps: options.warmupSteps,
                                        peak: options.learningRate)
+        if !projections.isEmpty {
+            // The projections train with the student: their gradients count in the clipped norm.
+            let squares = projections.keys.sorted().reduce(Double(norm) * Double(norm)) { $0 + projections[$1]!.reduce(slots: slots) }
+            norm = Float(squares.squareRoot())
+        }
+        let gradScale = clipScale(norm: norm, maxNorm: options.clipNorm)
         // Every element's update is independent: the result does not depend on the thread count.
-        optimizer.update(params: model.store.values, grads: grads, learningRate: lr,
-                         gradScale: clipScale(norm: norm, maxNorm: options.clipNorm), threads: options.threads)
+        optimizer.update(params: model.store.values, grads: grads, learningRate: lr, gradScale: gradScale, threads: options.threads)
+        for s in projections.keys.sorted() { projections[s]!.update(learningRate: lr, gradScale: gradScale) }
         step += 1
         let seconds = Date().timeIntervalSince(start)
         return TrainingProgress(step: step, lossPerStream: partLosses.map { $0.reduce(0, +) },
@@ -238,6 +255,11 @@ public final class Trainer {
         while teacherSlots.count < workspaces.count { teacherSlots.append([:]) }
         for (s, streamParts) in parts.enumerated() {
             guard let teacher = streams[s].teacher else { continue }
+            let width = teacher.model.config.dModel
+            if (teacher.hidden?.weight ?? 0) > 0, width != model.config.dModel, projections[s] == nil {
+                projections[s] = HiddenProjection(studentWidth: model.config.dModel, teacherWidth: width,
+                                                  seed: options.seed ^ 0x9E37_79B9 &+ UInt64(s), weightDecay: options.weightDecay)
+            }
             for (k, part) in streamParts.enumerated() {
                 guard let part else { continue }
                 let j = k % workspaces.count

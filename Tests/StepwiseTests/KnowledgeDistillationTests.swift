@@ -26,15 +26,7 @@ final class KnowledgeDistillationTests: XCTestCase {
         """
     }
 
-    func issues(_ yaml: String) throws -> [SpecIssue] {
-        do {
-            _ = try project.experiment(yaml)
-            XCTFail("expected the spec to be rejected")
-            return []
-        } catch let e as SpecError {
-            return e.issues
-        }
-    }
+    func issues(_ yaml: String, line: UInt = #line) throws -> [SpecIssue] { try project.specIssues(yaml, line: line) }
 
     func testTheTeachersTrainStageIsSharedWithTheSweptTeacherMethod() throws {
         let e = try project.experiment(Self.spec(methods: """
@@ -162,5 +154,57 @@ final class KnowledgeDistillationTests: XCTestCase {
         XCTAssertTrue(md.contains("| knowledge_distillation (α=0.5, on teacher outputs, by standard_finetune, teacher big, T=2) |"), md)
         let claims = try String(contentsOf: results.appendingPathComponent("claims.json"), encoding: .utf8)
         XCTAssertTrue(claims.contains("knowledge_distillation >= standard_finetune"), claims)
+    }
+
+    func testLossesByNameAreValidatedWithPositions() throws {
+        func kd(_ options: String) -> String { Self.spec(methods: "  knowledge_distillation: {teacher_size: big, \(options)}") }
+        let unknown = try issues(kd("losses: {ce: 1, kll: 0.5}"))
+        XCTAssertEqual(unknown.map(\.path), ["methods.knowledge_distillation.losses.kll"])
+        XCTAssertEqual(unknown.first?.suggestion, "kl")
+        XCTAssertTrue(unknown.first?.message.contains("`ce`, `kl`, `cosine`, `mse`") ?? false, unknown.first?.message ?? "")
+        XCTAssertEqual(unknown.first?.line, 11)
+        XCTAssertEqual(try issues(kd("losses: {ce: 1, cosine: 0.1, mse: 0.1}")).map(\.path), ["methods.knowledge_distillation.losses"])
+        XCTAssertEqual(try issues(kd("losses: {ce: -1, kl: 1}")).map(\.path), ["methods.knowledge_distillation.losses.ce"])
+        XCTAssertEqual(try issues(kd("losses: {ce: 0, kl: 0}")).map(\.path), ["methods.knowledge_distillation.losses"])
+        let both = try issues(kd("alpha: 0.3, losses: {ce: 1}"))
+        XCTAssertEqual(both.map(\.path), ["methods.knowledge_distillation.alpha"])
+        XCTAssertTrue(both.first?.message.contains("does not apply when `losses` is given") ?? false)
+
+        let e = try project.experiment(Self.spec(methods: "  knowledge_distillation: {teacher_size: big, losses: [{ce: 1, kl: 0.5, cosine: 0.1}, {ce: 1, kl: 0}]}",
+                                                 sweep: "sweep: {size: [s], seed: [0]}"))
+        XCTAssertEqual(e.cells.count, 2)
+        XCTAssertTrue(e.cells.allSatisfy { $0.variant.values["alpha"] == nil }, "losses replaces alpha")
+        let example = Example(id: "train-0", input: "Ann has 3 cats.", label: "( 3 )")
+        let distilbert = try KnowledgeDistillation.streams(e.cells[0].variant, examples: [example], annotations: [:], format: .stepwise)
+        XCTAssertEqual(distilbert[0].distillation?.ceWeight, 1)
+        XCTAssertEqual(distilbert[0].distillation?.klWeight, 0.5)
+        XCTAssertEqual(distilbert[0].distillation?.hiddenDistance, "cosine")
+        XCTAssertEqual(distilbert[0].distillation?.hiddenWeight, 0.1)
+        XCTAssertEqual(e.cells[0].variant.values["losses"]?.plain, "{ce:1 cosine:0.1 kl:0.5}")
+        let hinton = try KnowledgeDistillation.streams(MethodVariant(["teacher_size": .string("big"), "alpha": .number(0.25)]),
+                                                       examples: [example], annotations: [:], format: .stepwise)
+        XCTAssertEqual(hinton[0].distillation?.ceWeight, 0.75)
+        XCTAssertNil(hinton[0].distillation?.hiddenDistance)
+    }
+
+    /// DistilBERT's three terms by name end to end, and `kl: 0` with `ce: 1` is standard
+    /// fine-tuning bit for bit.
+    func testLossesByNameEndToEnd() throws {
+        let spec = try project.write(Self.spec(methods: """
+              standard_finetune: {}
+              knowledge_distillation: {teacher_size: big, losses: [{ce: 1, kl: 0}, {ce: 1, kl: 0.5, cosine: 0.1}]}
+            """, sweep: "sweep: {data_fraction: [0.5], size: [s], seed: [0]}"))
+        let r = try CLI.run(["run", spec, "--jobs", "2"], cwd: project.root)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let plan = try Planner.plan(try SpecParser.load(file: spec, root: project.root))
+        let cells = plan.stages.filter { $0.kind == .train && $0.cell?.size == "s" }
+        let weights = { (s: Stage) in try Data(contentsOf: try self.artifact(s).appendingPathComponent("model.safetensors")) }
+        let standard = try XCTUnwrap(cells.first { $0.cell?.method == "standard_finetune" })
+        let zero = try XCTUnwrap(cells.first { $0.cell?.variant.values["losses"]?.plain == "{ce:1 kl:0}" })
+        let distilbert = try XCTUnwrap(cells.first { $0.cell?.variant.values["losses"]?.plain == "{ce:1 cosine:0.1 kl:0.5}" })
+        XCTAssertEqual(try weights(zero), try weights(standard))
+        XCTAssertNotEqual(try weights(distilbert), try weights(standard))
+        let md = try String(contentsOf: project.root.appendingPathComponent("Results/kd/report.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("| knowledge_distillation (losses {ce:1 cosine:0.1 kl:0.5}, on gold outputs, by standard_finetune, teacher big, T=2) |"), md)
     }
 }

@@ -6,15 +6,7 @@ final class SpecValidationTests: XCTestCase {
     override func setUpWithError() throws { project = try TempProject() }
     override func tearDown() { project.remove() }
 
-    func issues(_ yaml: String) throws -> [SpecIssue] {
-        do {
-            _ = try project.experiment(yaml)
-            XCTFail("expected the spec to be rejected")
-            return []
-        } catch let e as SpecError {
-            return e.issues
-        }
-    }
+    func issues(_ yaml: String, line: UInt = #line) throws -> [SpecIssue] { try project.specIssues(yaml, line: line) }
 
     func testValidSpecParsesWithDefaults() throws {
         let e = try project.experiment(minimalSpec)

@@ -24,6 +24,17 @@ struct TempProject {
 
     var storeURL: URL { root.appendingPathComponent(".stepwise/store.sqlite") }
 
+    /// The problems of a spec that must be rejected (a test failure if it parses).
+    func specIssues(_ yaml: String, file: StaticString = #filePath, line: UInt = #line) throws -> [SpecIssue] {
+        do {
+            _ = try experiment(yaml)
+            XCTFail("expected the spec to be rejected", file: file, line: line)
+            return []
+        } catch let e as SpecError {
+            return e.issues
+        }
+    }
+
     func remove() { try? FileManager.default.removeItem(at: root) }
 }
 

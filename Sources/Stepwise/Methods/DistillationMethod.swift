@@ -81,6 +81,9 @@ public struct MethodOption: Sendable {
         case choice([String])
         /// The name of a size under `student.sizes`.
         case size
+        /// A mapping from some of these names to weights ≥ 0 (`{ce: 1, kl: 0.5}`), at least one
+        /// of them > 0; the names of each inner list exclude each other.
+        case weights([String], exclusive: [[String]])
     }
     public var key: String
     public var kind: Kind
@@ -89,10 +92,14 @@ public struct MethodOption: Sendable {
     public var meaning: String
     /// How a value shows in a row's name, e.g. `λ=1` or `gold labels`.
     public var display: @Sendable (JSONValue) -> String
+    /// Another option (declared before this one) that replaces this one when given: the cell
+    /// then has no value for it, and the spec may not write both.
+    public var yieldsTo: String?
 
-    public init(key: String, kind: Kind, defaults: [JSONValue], meaning: String,
+    public init(key: String, kind: Kind, defaults: [JSONValue], meaning: String, yieldsTo: String? = nil,
                 display: @escaping @Sendable (JSONValue) -> String) {
-        self.key = key; self.kind = kind; self.defaults = defaults; self.meaning = meaning; self.display = display
+        self.key = key; self.kind = kind; self.defaults = defaults; self.meaning = meaning; self.yieldsTo = yieldsTo
+        self.display = display
     }
 }
 
@@ -137,18 +144,24 @@ public struct TextStream: Equatable, Sendable {
 }
 
 /// A stream's embedded teacher (the method's `teacherStudent`), as the train stage feeds it to
-/// the trainer: loss (1−α)·CE + α·T²·KL(p_teacher^T ‖ p_student^T) per target token.
+/// the trainer: loss w_ce·CE + w_kl·T²·KL(p_teacher^T ‖ p_student^T) + w_h·hidden-state distance
+/// per target token (Hinton's mix is w_ce = 1−α, w_kl = α, no hidden term).
 public struct StreamDistillation: Equatable, Sendable {
     /// What the teacher reads for each pair (its own method's test input).
     public var teacherInputs: [String]
-    public var alpha: Double
+    public var ceWeight: Double
+    public var klWeight: Double
     public var temperature: Double
+    /// `cosine` or `mse` between the decoders' final hidden states, and its weight (nil: none).
+    public var hiddenDistance: String?
+    public var hiddenWeight: Double
     /// Teacher-force both on the teacher's own greedy outputs instead of the stream's targets
     /// (sequence-level KD: the CE term is then on the teacher's tokens too).
     public var teacherSequences: Bool
-    public init(teacherInputs: [String], alpha: Double, temperature: Double, teacherSequences: Bool) {
-        self.teacherInputs = teacherInputs; self.alpha = alpha; self.temperature = temperature
-        self.teacherSequences = teacherSequences
+    public init(teacherInputs: [String], ceWeight: Double, klWeight: Double, temperature: Double,
+                hiddenDistance: String? = nil, hiddenWeight: Double = 0, teacherSequences: Bool) {
+        self.teacherInputs = teacherInputs; self.ceWeight = ceWeight; self.klWeight = klWeight; self.temperature = temperature
+        self.hiddenDistance = hiddenDistance; self.hiddenWeight = hiddenWeight; self.teacherSequences = teacherSequences
     }
 }
 

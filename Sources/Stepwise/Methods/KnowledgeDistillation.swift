@@ -24,13 +24,20 @@ public enum KnowledgeDistillation: DistillationMethod {
                       meaning: "the size of the teacher student (a name under student.sizes)", display: { "teacher \($0.plain)" }),
          MethodOption(key: "teacher_method", kind: .choice(teacherMethods), defaults: [.string(StandardFinetune.name)],
                       meaning: "the method the teacher student is trained with", display: { "by \($0.plain)" }),
+         MethodOption(key: "losses", kind: .weights(lossNames, exclusive: [["cosine", "mse"]]), defaults: [],
+                      meaning: "the weight of each loss term by name: ce, kl, and cosine or mse between the decoders' final hidden states",
+                      display: { "losses \($0.plain)" }),
          MethodOption(key: "alpha", kind: .number(minimum: 0, maximum: 1), defaults: [.number(0.5)],
-                      meaning: "the weight α of the soft-target term against the cross-entropy", display: { "α=\($0.plain)" }),
+                      meaning: "the weight α of the soft-target term against the cross-entropy", yieldsTo: "losses",
+                      display: { "α=\($0.plain)" }),
          MethodOption(key: "temperature", kind: .number(minimum: 0, exclusive: true), defaults: [.number(2)],
                       meaning: "the temperature T dividing both models' logits", display: { "T=\($0.plain)" }),
          MethodOption(key: "sequence", kind: .choice(["gold", "teacher"]), defaults: [.string("gold")],
                       meaning: "which sequence both models are teacher-forced on", display: { "on \($0.plain) outputs" })]
     }
+
+    /// The terms `losses:` weighs by name.
+    public static let lossNames = ["ce", "kl", "cosine", "mse"]
 
     /// Methods a teacher student can be trained with: those that train a student on their own
     /// (no embedded teacher of their own, no required option) and read no teacher output at test.
@@ -56,10 +63,20 @@ public enum KnowledgeDistillation: DistillationMethod {
         }
         let teacherMethod = try MethodRegistry.method(teacher.method)
         let teacherVariant = MethodVariant.defaults(of: teacherMethod)
-        let distillation = StreamDistillation(
-            teacherInputs: examples.map { teacherMethod.testInput(teacherVariant, $0, format: format, annotation: nil) },
-            alpha: variant.double("alpha") ?? 0.5, temperature: variant.double("temperature") ?? 2,
-            teacherSequences: variant.string("sequence") == "teacher")
+        let teacherInputs = examples.map { teacherMethod.testInput(teacherVariant, $0, format: format, annotation: nil) }
+        let temperature = variant.double("temperature") ?? 2, onTeacher = variant.string("sequence") == "teacher"
+        let distillation: StreamDistillation
+        if case .object(let losses)? = variant.values["losses"] {
+            func weight(_ name: String) -> Double { if case .number(let w)? = losses[name] { return w }; return 0 }
+            let hidden = ["cosine", "mse"].first { losses[$0] != nil }
+            distillation = StreamDistillation(teacherInputs: teacherInputs, ceWeight: weight("ce"), klWeight: weight("kl"),
+                                              temperature: temperature, hiddenDistance: hidden, hiddenWeight: hidden.map(weight) ?? 0,
+                                              teacherSequences: onTeacher)
+        } else {
+            let alpha = variant.double("alpha") ?? 0.5
+            distillation = StreamDistillation(teacherInputs: teacherInputs, ceWeight: 1 - alpha, klWeight: alpha,
+                                              temperature: temperature, teacherSequences: onTeacher)
+        }
         return [TextStream(name: "label", inputs: examples.map(format.input), targets: examples.map(\.label), weight: 1,
                            distillation: distillation)]
     }

@@ -44,6 +44,8 @@ extension JSONValue {
     /// A scalar without JSON quoting (`gold`, `1`), for labels and table cells.
     public var plain: String {
         if case .string(let s) = self { return s }
+        // A mapping (a method's loss weights by name): `{ce:1 kl:0.5}`, sorted by name.
+        if case .object(let o) = self { return "{" + o.keys.sorted().map { "\($0):\(o[$0]!.plain)" }.joined(separator: " ") + "}" }
         return canonical
     }
 }
@@ -74,11 +76,15 @@ extension Experiment {
         var out = [MethodVariant()]
         for option in m.options {
             let values = sweep.optionValues[option.key] ?? spec.options[option.key] ?? option.defaults
-            out = out.flatMap { v in values.map { value in
-                var next = v
-                next.values[option.key] = value
-                return next
-            } }
+            if values.isEmpty { continue }   // an optional option not given
+            out = out.flatMap { v -> [MethodVariant] in
+                if let other = option.yieldsTo, v.values[other] != nil { return [v] }
+                return values.map { value in
+                    var next = v
+                    next.values[option.key] = value
+                    return next
+                }
+            }
         }
         return out
     }

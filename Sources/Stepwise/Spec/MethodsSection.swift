@@ -19,6 +19,10 @@ enum MethodsSection {
             if !isEmpty, let opts = reader.fields(value, at: f.path(name), allowed: method.options.map(\.key)) {
                 for option in method.options {
                     if let values = OptionValues.read(option, from: opts, reader: reader, sizes: sizes) { spec.options[option.key] = values }
+                    if let other = option.yieldsTo, opts.has(other), opts.has(option.key) {
+                        reader.fail(opts.keyNode(option.key), opts.path(option.key),
+                                    "`\(option.key)` does not apply when `\(other)` is given (\(other) sets every term's weight); write one of them")
+                    }
                 }
             }
             out.append(spec)
@@ -33,6 +37,8 @@ enum OptionValues {
     static func read(_ option: MethodOption, from f: Fields, reader: SpecReader, sizes: [String]?) -> [JSONValue]? {
         let path = f.path(option.key)
         switch option.kind {
+        case .weights(let names, let exclusive):
+            return WeightsOption.read(f.value(option.key), at: path, names: names, exclusive: exclusive, reader: reader)
         case .size:
             guard let values = f.scalarList(option.key) else { return nil }
             for (n, v) in values where sizes.map({ !$0.contains(v) }) ?? false {

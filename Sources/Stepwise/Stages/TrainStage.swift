@@ -108,7 +108,11 @@ public enum TrainStage: StageDefinition {
                     targets = teacher.greedyDecode(inputs: teacherInputs, maxNewTokens: p.recipe.maxTargetLength, batchSize: 64)
                         .map { $0 + [tokenizer.text.eosId] }
                 }
-                streamTeacher = StreamTeacher(model: teacher, inputs: teacherInputs, alpha: Float(d.alpha), temperature: Float(d.temperature))
+                let hidden = d.hiddenDistance.flatMap(HiddenDistance.init(rawValue:)).map {
+                    StreamTeacher.HiddenTerm(distance: $0, weight: Float(d.hiddenWeight))
+                }
+                streamTeacher = StreamTeacher(model: teacher, inputs: teacherInputs, ceWeight: Float(d.ceWeight), klWeight: Float(d.klWeight),
+                                              temperature: Float(d.temperature), hidden: hidden)
             }
             return TrainingStream(name: s.name, inputs: s.inputs.map { tokenizer.text.encode($0, appendEOS: format.inputEndsWithEOS) },
                                   targets: targets, weight: Float(s.weight), exampleWeights: s.exampleWeights?.map(Float.init),
