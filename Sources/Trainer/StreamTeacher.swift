@@ -17,14 +17,36 @@ public struct StreamTeacher: @unchecked Sendable {
     public var klWeight: Float
     /// T, dividing both models' logits before the softmax.
     public var temperature: Float
-    /// Hidden-state matching at the decoder's final output (what the output head reads), through
-    /// a learned projection when the widths differ; nil = none.
+    /// Hidden-state matching between decoder layers' outputs, through a learned projection per
+    /// matched layer when the widths differ; nil = none.
     public var hidden: HiddenTerm?
 
     public struct HiddenTerm: Sendable {
         public var distance: HiddenDistance
+        /// The weight of the mean over matched layers.
         public var weight: Float
-        public init(distance: HiddenDistance, weight: Float) { self.distance = distance; self.weight = weight }
+        public var layers: HiddenLayers
+        public init(distance: HiddenDistance, weight: Float, layers: HiddenLayers = .final) {
+            self.distance = distance; self.weight = weight; self.layers = layers
+        }
+    }
+
+    /// Which decoder layer outputs are matched. A layer's output is the residual stream after it;
+    /// the last layer's is taken after the final norm, as the output head reads it.
+    public enum HiddenLayers: String, Sendable, CaseIterable {
+        /// The last layer of each (the states each head reads): DistilBERT's choice.
+        case final
+        /// Every student layer i (of L_s) against teacher layer ⌈(i+1)·L_t/L_s⌉ − 1: spread
+        /// evenly, the last against the last.
+        case uniform
+
+        /// (student layer, teacher layer) pairs.
+        public func pairs(studentLayers ls: Int, teacherLayers lt: Int) -> [(student: Int, teacher: Int)] {
+            switch self {
+            case .final: return [(ls - 1, lt - 1)]
+            case .uniform: return (0..<ls).map { i in (i, ((i + 1) * lt + ls - 1) / ls - 1) }
+            }
+        }
     }
 
     /// Hinton's mix: (1−α)·CE + α·T²·KL.
@@ -54,12 +76,20 @@ struct TeacherRows {
     let ceWeight: Float
     let klWeight: Float
     let temperature: Float
-    /// Hidden-state matching: the term, its weight, scratch (rows × teacher width) and the
-    /// projection's gradient for this micro-batch's slot (when there is a projection).
-    var hiddenMatch: HiddenStateMatch?
+    /// Hidden-state matching: one point per matched layer, the weight of their mean, and scratch
+    /// (rows × teacher width).
+    var hiddenPoints: [HiddenPoint] = []
     var hiddenWeight: Float = 0
     var hiddenScratch: UnsafeMutablePointer<Float>?
-    var projectionGradient: UnsafeMutablePointer<Float>?
+
+    /// A student decoder layer matched to the teacher's output of some layer.
+    struct HiddenPoint {
+        let studentLayer: Int
+        let teacherStates: UnsafePointer<Float>
+        let match: HiddenStateMatch
+        /// The projection's gradient for this micro-batch's slot (when there is a projection).
+        let projectionGradient: UnsafeMutablePointer<Float>?
+    }
 }
 
 /// One thread's buffers for one stream's teacher: an inference workspace grown to fit the
@@ -87,9 +117,10 @@ final class TeacherSlot {
     }
 
     /// Runs the teacher over `batch` (no dropout) and returns its rows for the distillation
-    /// terms; `projection` (and its gradient buffer for this slot) when the widths differ.
-    func forward(_ teacher: StreamTeacher, batch: Batch, studentWidth: Int, projection: HiddenProjection?,
-                 projectionGradient: FloatBuffer?) -> TeacherRows {
+    /// terms; `projections` (one per matched layer, and their gradient buffers for this slot)
+    /// when the widths differ.
+    func forward(_ teacher: StreamTeacher, batch: Batch, student: T5Config, projections: [HiddenProjection],
+                 projectionGradients: [FloatBuffer]) -> TeacherRows {
         let ws = workspace!
         teacher.model.forward(batch, ws, training: false)
         let width = teacher.model.config.dModel
@@ -97,13 +128,26 @@ final class TeacherSlot {
                                logits: logits!.p, ceWeight: teacher.ceWeight, klWeight: teacher.klWeight,
                                temperature: teacher.temperature)
         if let h = teacher.hidden, h.weight > 0 {
-            rows.hiddenMatch = HiddenStateMatch(distance: h.distance, studentWidth: studentWidth, teacherWidth: width,
-                                                projection: projection?.weights, normalizer: 1, weight: 1)
+            let pairs = h.layers.pairs(studentLayers: student.numDecoderLayers, teacherLayers: teacher.model.config.numDecoderLayers)
+            rows.hiddenPoints = pairs.enumerated().map { p, pair in
+                TeacherRows.HiddenPoint(studentLayer: pair.student, teacherStates: ws.decoderLayerOutput(pair.teacher),
+                                        match: HiddenStateMatch(distance: h.distance, studentWidth: student.dModel, teacherWidth: width,
+                                                                projection: projections.isEmpty ? nil : projections[p].weights,
+                                                                normalizer: 1, weight: 1),
+                                        projectionGradient: projectionGradients.isEmpty ? nil : projectionGradients[p].p)
+            }
             rows.hiddenWeight = h.weight
             rows.hiddenScratch = hiddenScratch!.p
-            rows.projectionGradient = projectionGradient?.p
         }
         return rows
+    }
+}
+
+extension Workspace {
+    /// Decoder layer l's output after a forward pass: the next layer's input, or for the last
+    /// layer the final norm's output (what the head reads).
+    func decoderLayerOutput(_ l: Int) -> UnsafePointer<Float> {
+        UnsafePointer(l + 1 < decoder.count ? decoder[l + 1].input.p : decoderOut.p)
     }
 }
 

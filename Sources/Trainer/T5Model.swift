@@ -178,16 +178,26 @@ public final class T5Model {
             let values = OutputHead.run(hidden: ws.decoderOut.p, weight: store.values.p + layout.lmHead, rows: rows,
                                         d: config.dModel, vocab: config.vocabSize, terms: terms, scratch: ws.head,
                                         gradients: .init(weight: G + layout.lmHead, hidden: ws.dnorm.p))
+            // Each matched layer's term adds its gradient where that layer's output gradient is:
+            // the last layer's into the head's (ws.dnorm), the others' into the residual stream's
+            // as the backward pass reaches them.
             var hiddenValue = 0.0
-            if let teacher, var match = teacher.hiddenMatch {
-                match = HiddenStateMatch(distance: match.distance, studentWidth: match.studentWidth, teacherWidth: match.teacherWidth,
-                                         projection: match.projection, normalizer: ce.normalizer, weight: weight * teacher.hiddenWeight)
-                let t = targets.baseAddress!
-                hiddenValue = match.evaluate(hidden: ws.decoderOut.p, teacher: teacher.hidden, rows: rows,
-                                             counted: { t[$0] != SpecialTokens.pad }, scratch: teacher.hiddenScratch!,
-                                             dHidden: ws.dnorm.p, dProjection: teacher.projectionGradient)
+            let points = teacher?.hiddenPoints ?? []
+            let t = targets.baseAddress!
+            func matchLayer(_ l: Int, _ dHidden: UnsafeMutablePointer<Float>) {
+                for p in points where p.studentLayer == l {
+                    let m = p.match
+                    let term = HiddenStateMatch(distance: m.distance, studentWidth: m.studentWidth, teacherWidth: m.teacherWidth,
+                                                projection: m.projection, normalizer: ce.normalizer,
+                                                weight: weight * teacher!.hiddenWeight / Float(points.count))
+                    hiddenValue += term.evaluate(hidden: ws.decoderLayerOutput(l), teacher: p.teacherStates, rows: rows,
+                                                 counted: { t[$0] != SpecialTokens.pad }, scratch: teacher!.hiddenScratch!,
+                                                 dHidden: dHidden, dProjection: p.projectionGradient) / Double(points.count)
+                }
             }
-            backward(batch, ws, training: training, grads: G)
+            matchLayer(config.numDecoderLayers - 1, ws.dnorm.p)
+            backward(batch, ws, training: training, grads: G,
+                     decoderLayerHook: points.contains { $0.studentLayer < config.numDecoderLayers - 1 } ? matchLayer : nil)
             guard let teacher else { return (values[0], ce.count) }
             // The stream's loss before its weight: w_ce·CE + w_kl·KL + w_h·hidden.
             var loss = Double(teacher.ceWeight) * values[0]
@@ -365,7 +375,10 @@ public final class T5Model {
 
     /// Starts from ws.dnorm, the gradient of the decoder output the head read (`OutputHead.run`
     /// wrote it, and added the head's own weight gradient).
-    func backward(_ batch: Batch, _ ws: Workspace, training: Bool, grads G: UnsafeMutablePointer<Float>) {
+    /// `decoderLayerHook(l, dOutput)` may add to the gradient of decoder layer l's output before
+    /// that layer's backward (hidden-state matching); called for every layer but the last.
+    func backward(_ batch: Batch, _ ws: Workspace, training: Bool, grads G: UnsafeMutablePointer<Float>,
+                  decoderLayerHook: ((Int, UnsafeMutablePointer<Float>) -> Void)? = nil) {
         let c = config, W = store.values.p
         let d = c.dModel, inner = c.innerDim, ff = c.dFF
         let re = batch.size * batch.encoderLength, rd = batch.size * batch.decoderLength
@@ -397,6 +410,7 @@ public final class T5Model {
         // ---- decoder layers; ws.dres holds the gradient of the residual stream
         for l in stride(from: c.numDecoderLayers - 1, through: 0, by: -1) {
             if ws.recomputes { recomputeLayer(l, decoder: true, batch, ws, training: training) }
+            if l < c.numDecoderLayers - 1 { decoderLayerHook?(l, ws.dres.p) }
             let L = ws.decoder[l], P = layout.decoder[l]
             // feed-forward
             ws.tmp.p.update(from: ws.dres.p, count: rd * d)

@@ -90,8 +90,9 @@ public final class Trainer {
     private var threadGrads: [FloatBuffer?] = []
     /// Per thread of a wave, per stream: the stream's teacher buffers (distillation streams only).
     private var teacherSlots: [[Int: TeacherSlot]] = []
-    /// Per stream with hidden-state matching between different widths: the learned projection.
-    private var projections: [Int: HiddenProjection] = [:]
+    /// Per stream with hidden-state matching between different widths: a learned projection per
+    /// matched layer.
+    private var projections: [Int: [HiddenProjection]] = [:]
     public private(set) var step = 0
 
     public init(model: T5Model, options: TrainOptions) {
@@ -168,7 +169,7 @@ public final class Trainer {
         }
         let workspaces = prepareWorkspaces(parts: parts, threads: threads)
         prepareTeachers(streams: streams, parts: teacherParts, workspaces: workspaces)
-        for projection in projections.values { projection.zeroGradients(slots: slots) }
+        for projection in projections.values.joined() { projection.zeroGradients(slots: slots) }
         let grads = model.store.grads
         forEachChunk(count: grads.count, threads: threads) { r in (grads.p + r.lowerBound).update(repeating: 0, count: r.count) }
 
@@ -190,10 +191,10 @@ public final class Trainer {
                     var teacherRows: TeacherRows?
                     var weight = stream.weight, reported: Float = 1
                     if let teacher = stream.teacher, let teacherPart = teacherParts[s].isEmpty ? nil : teacherParts[s][k] {
-                        let projection = self.projections[s]
-                        teacherRows = self.teacherSlots[j][s]!.forward(teacher, batch: teacherPart, studentWidth: self.model.config.dModel,
-                                                                        projection: projection,
-                                                                        projectionGradient: projection?.gradient(slot: k))
+                        let projections = self.projections[s] ?? []
+                        teacherRows = self.teacherSlots[j][s]!.forward(teacher, batch: teacherPart, student: self.model.config,
+                                                                        projections: projections,
+                                                                        projectionGradients: projections.map { $0.gradient(slot: k) })
                     } else if let teacher = stream.teacher, teacher.ceWeight != 1 {
                         weight *= teacher.ceWeight   // only the cross-entropy, at its weight
                         reported = teacher.ceWeight
@@ -214,13 +215,14 @@ public final class Trainer {
                                        peak: options.learningRate)
         if !projections.isEmpty {
             // The projections train with the student: their gradients count in the clipped norm.
-            let squares = projections.keys.sorted().reduce(Double(norm) * Double(norm)) { $0 + projections[$1]!.reduce(slots: slots) }
+            let squares = projections.keys.sorted().flatMap { projections[$0]! }
+                .reduce(Double(norm) * Double(norm)) { $0 + $1.reduce(slots: slots) }
             norm = Float(squares.squareRoot())
         }
         let gradScale = clipScale(norm: norm, maxNorm: options.clipNorm)
         // Every element's update is independent: the result does not depend on the thread count.
         optimizer.update(params: model.store.values, grads: grads, learningRate: lr, gradScale: gradScale, threads: options.threads)
-        for s in projections.keys.sorted() { projections[s]!.update(learningRate: lr, gradScale: gradScale) }
+        for s in projections.keys.sorted() { for p in projections[s]! { p.update(learningRate: lr, gradScale: gradScale) } }
         step += 1
         let seconds = Date().timeIntervalSince(start)
         return TrainingProgress(step: step, lossPerStream: partLosses.map { $0.reduce(0, +) },
@@ -256,9 +258,13 @@ public final class Trainer {
         for (s, streamParts) in parts.enumerated() {
             guard let teacher = streams[s].teacher else { continue }
             let width = teacher.model.config.dModel
-            if (teacher.hidden?.weight ?? 0) > 0, width != model.config.dModel, projections[s] == nil {
-                projections[s] = HiddenProjection(studentWidth: model.config.dModel, teacherWidth: width,
-                                                  seed: options.seed ^ 0x9E37_79B9 &+ UInt64(s), weightDecay: options.weightDecay)
+            if let hidden = teacher.hidden, hidden.weight > 0, width != model.config.dModel, projections[s] == nil {
+                let pairs = hidden.layers.pairs(studentLayers: model.config.numDecoderLayers,
+                                                teacherLayers: teacher.model.config.numDecoderLayers)
+                projections[s] = pairs.indices.map { p in
+                    HiddenProjection(studentWidth: model.config.dModel, teacherWidth: width,
+                                     seed: options.seed ^ 0x9E37_79B9 &+ UInt64(s) &* 0x100 &+ UInt64(p), weightDecay: options.weightDecay)
+                }
             }
             for (k, part) in streamParts.enumerated() {
                 guard let part else { continue }

@@ -192,7 +192,7 @@ final class KnowledgeDistillationTests: XCTestCase {
     func testLossesByNameEndToEnd() throws {
         let spec = try project.write(Self.spec(methods: """
               standard_finetune: {}
-              knowledge_distillation: {teacher_size: big, losses: [{ce: 1, kl: 0}, {ce: 1, kl: 0.5, cosine: 0.1}]}
+              knowledge_distillation: {teacher_size: big, losses: [{ce: 1, kl: 0}, {ce: 1, kl: 0.5, cosine: 0.1}], hidden_layers: uniform}
             """, sweep: "sweep: {data_fraction: [0.5], size: [s], seed: [0]}"))
         let r = try CLI.run(["run", spec, "--jobs", "2"], cwd: project.root)
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -205,6 +205,6 @@ final class KnowledgeDistillationTests: XCTestCase {
         XCTAssertEqual(try weights(zero), try weights(standard))
         XCTAssertNotEqual(try weights(distilbert), try weights(standard))
         let md = try String(contentsOf: project.root.appendingPathComponent("Results/kd/report.md"), encoding: .utf8)
-        XCTAssertTrue(md.contains("| knowledge_distillation (losses {ce:1 cosine:0.1 kl:0.5}, on gold outputs, by standard_finetune, teacher big, T=2) |"), md)
+        XCTAssertTrue(md.contains("| knowledge_distillation (uniform layers, losses {ce:1 cosine:0.1 kl:0.5}, on gold outputs, by standard_finetune, teacher big, T=2) |"), md)
     }
 }

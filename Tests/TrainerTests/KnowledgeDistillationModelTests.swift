@@ -20,23 +20,27 @@ final class KnowledgeDistillationModelTests: XCTestCase {
 
     func testEveryTermWeightedByNameAgainstFiniteDifferences() {
         setThreads(1)
-        for distance in HiddenDistance.allCases {
+        for (distance, layers) in [(HiddenDistance.cosine, StreamTeacher.HiddenLayers.final), (.mse, .final), (.cosine, .uniform)] {
             let student = T5Model(config: config(width: 16), seed: 11)
-            let teacher = StreamTeacher(model: T5Model(config: config(width: 20), seed: 12), inputs: inputs,
+            var teacherConfig = config(width: 20)
+            teacherConfig.numDecoderLayers = 3
+            let teacher = StreamTeacher(model: T5Model(config: teacherConfig, seed: 12), inputs: inputs,
                                         ceWeight: 0.3, klWeight: 0.5, temperature: 2,
-                                        hidden: .init(distance: distance, weight: 0.7))
+                                        hidden: .init(distance: distance, weight: 0.7, layers: layers))
             let batch = Batch(inputs: inputs, targets: targets)
             let slot = TeacherSlot()
             let ws = student.workspace(for: batch)
             slot.prepare(teacher, batch: batch, blockRows: ws.head.blockRows)
-            let projection = HiddenProjection(studentWidth: 16, teacherWidth: 20, seed: 3, weightDecay: 0)
-            projection.zeroGradients(slots: 1)
-            let rows = slot.forward(teacher, batch: batch, studentWidth: 16, projection: projection,
-                                    projectionGradient: projection.gradient(slot: 0))
+            let pairs = layers.pairs(studentLayers: 2, teacherLayers: 3)
+            let projections = pairs.indices.map { HiddenProjection(studentWidth: 16, teacherWidth: 20, seed: UInt64(3 + $0), weightDecay: 0) }
+            for p in projections { p.zeroGradients(slots: 1) }
+            let rows = slot.forward(teacher, batch: batch, student: student.config, projections: projections,
+                                    projectionGradients: projections.map { $0.gradient(slot: 0) })
+            XCTAssertEqual(rows.hiddenPoints.map(\.studentLayer), pairs.map(\.student))
             student.zeroGradients()
             _ = student.accumulateGradients(batch, weight: 0.9, training: false, teacher: rows)
             let analytic = student.store.infos.map { student.gradient(named: $0.name)! }
-            let projectionGradient = projection.store.grads.array
+            let projectionGradients = projections.map { $0.store.grads.array }
             func loss() -> Double {
                 student.accumulateGradients(batch, weight: 0.9, training: false, teacher: rows).loss * 0.9
             }
@@ -49,9 +53,11 @@ final class KnowledgeDistillationModelTests: XCTestCase {
                 if err >= 1e-3 { print("\(distance) \(info.name): relative error \(err)") }
                 worst = max(worst, err)
             }
-            XCTAssertLessThan(worst, 1e-3, "\(distance): every student tensor")
-            XCTAssertLessThan(directionalGradientError(param: projection.store.values.p, count: projection.store.count,
-                                                       analytic: projectionGradient, eps: 5e-2, loss: loss), 1e-3, "\(distance): projection")
+            XCTAssertLessThan(worst, 1e-3, "\(distance) \(layers): every student tensor")
+            for (projection, g) in zip(projections, projectionGradients) {
+                XCTAssertLessThan(directionalGradientError(param: projection.store.values.p, count: projection.store.count,
+                                                           analytic: g, eps: 5e-2, loss: loss), 1e-3, "\(distance) \(layers): projection")
+            }
         }
     }
 
@@ -74,6 +80,13 @@ final class KnowledgeDistillationModelTests: XCTestCase {
 
     /// `losses: {ce: 1, kl: 0}` is plain cross-entropy bit for bit; a cosine term through a
     /// projection changes training, the same way with 1 or 2 threads' worth of slots.
+    func testUniformLayerMap() {
+        XCTAssertEqual(StreamTeacher.HiddenLayers.uniform.pairs(studentLayers: 2, teacherLayers: 6).map { [$0.student, $0.teacher] }, [[0, 2], [1, 5]])
+        XCTAssertEqual(StreamTeacher.HiddenLayers.uniform.pairs(studentLayers: 3, teacherLayers: 3).map { [$0.student, $0.teacher] }, [[0, 0], [1, 1], [2, 2]])
+        XCTAssertEqual(StreamTeacher.HiddenLayers.uniform.pairs(studentLayers: 4, teacherLayers: 2).map(\.teacher), [0, 0, 1, 1])
+        XCTAssertEqual(StreamTeacher.HiddenLayers.final.pairs(studentLayers: 4, teacherLayers: 2).map { [$0.student, $0.teacher] }, [[3, 1]])
+    }
+
     func testWeightZeroKLIsPlainCrossEntropyAndTheHiddenTermTrains() {
         let (xs, _) = TrainingTests.reversalPairs(count: 24)
         var wide = TrainingTests.tiny

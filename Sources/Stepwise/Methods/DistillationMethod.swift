@@ -155,13 +155,16 @@ public struct StreamDistillation: Equatable, Sendable {
     /// `cosine` or `mse` between the decoders' final hidden states, and its weight (nil: none).
     public var hiddenDistance: String?
     public var hiddenWeight: Double
+    /// `final` or `uniform` (`StreamTeacher.HiddenLayers`).
+    public var hiddenLayers: String
     /// Teacher-force both on the teacher's own greedy outputs instead of the stream's targets
     /// (sequence-level KD: the CE term is then on the teacher's tokens too).
     public var teacherSequences: Bool
     public init(teacherInputs: [String], ceWeight: Double, klWeight: Double, temperature: Double,
-                hiddenDistance: String? = nil, hiddenWeight: Double = 0, teacherSequences: Bool) {
+                hiddenDistance: String? = nil, hiddenWeight: Double = 0, hiddenLayers: String = "final", teacherSequences: Bool) {
         self.teacherInputs = teacherInputs; self.ceWeight = ceWeight; self.klWeight = klWeight; self.temperature = temperature
-        self.hiddenDistance = hiddenDistance; self.hiddenWeight = hiddenWeight; self.teacherSequences = teacherSequences
+        self.hiddenDistance = hiddenDistance; self.hiddenWeight = hiddenWeight; self.hiddenLayers = hiddenLayers
+        self.teacherSequences = teacherSequences
     }
 }
 

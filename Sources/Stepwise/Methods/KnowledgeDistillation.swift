@@ -27,6 +27,9 @@ public enum KnowledgeDistillation: DistillationMethod {
          MethodOption(key: "losses", kind: .weights(lossNames, exclusive: [["cosine", "mse"]]), defaults: [],
                       meaning: "the weight of each loss term by name: ce, kl, and cosine or mse between the decoders' final hidden states",
                       display: { "losses \($0.plain)" }),
+         MethodOption(key: "hidden_layers", kind: .choice(["final", "uniform"]), defaults: [],
+                      meaning: "which decoder layers the cosine or mse term matches (final: the last, as the heads read it; uniform: every student layer against evenly spread teacher layers)",
+                      display: { "\($0.plain) layers" }),
          MethodOption(key: "alpha", kind: .number(minimum: 0, maximum: 1), defaults: [.number(0.5)],
                       meaning: "the weight α of the soft-target term against the cross-entropy", yieldsTo: "losses",
                       display: { "α=\($0.plain)" }),
@@ -71,7 +74,7 @@ public enum KnowledgeDistillation: DistillationMethod {
             let hidden = ["cosine", "mse"].first { losses[$0] != nil }
             distillation = StreamDistillation(teacherInputs: teacherInputs, ceWeight: weight("ce"), klWeight: weight("kl"),
                                               temperature: temperature, hiddenDistance: hidden, hiddenWeight: hidden.map(weight) ?? 0,
-                                              teacherSequences: onTeacher)
+                                              hiddenLayers: variant.string("hidden_layers") ?? "final", teacherSequences: onTeacher)
         } else {
             let alpha = variant.double("alpha") ?? 0.5
             distillation = StreamDistillation(teacherInputs: teacherInputs, ceWeight: 1 - alpha, klWeight: alpha,

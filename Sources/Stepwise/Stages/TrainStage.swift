@@ -109,7 +109,8 @@ public enum TrainStage: StageDefinition {
                         .map { $0 + [tokenizer.text.eosId] }
                 }
                 let hidden = d.hiddenDistance.flatMap(HiddenDistance.init(rawValue:)).map {
-                    StreamTeacher.HiddenTerm(distance: $0, weight: Float(d.hiddenWeight))
+                    StreamTeacher.HiddenTerm(distance: $0, weight: Float(d.hiddenWeight),
+                                             layers: StreamTeacher.HiddenLayers(rawValue: d.hiddenLayers) ?? .final)
                 }
                 streamTeacher = StreamTeacher(model: teacher, inputs: teacherInputs, ceWeight: Float(d.ceWeight), klWeight: Float(d.klWeight),
                                               temperature: Float(d.temperature), hidden: hidden)
