@@ -132,7 +132,7 @@ public final class T5Model {
     @discardableResult
     public func computeGradients(inputs: [[Int32]], targets: [[Int32]], weight: Float = 1, training: Bool = false) -> Float {
         zeroGradients()
-        return accumulateGradients(Batch(inputs: inputs, targets: targets), weight: weight, training: training).loss
+        return Float(accumulateGradients(Batch(inputs: inputs, targets: targets), weight: weight, training: training).loss)
     }
 
     /// `exampleWeights` (one per pair, nil = all 1): the loss is the weighted mean CE per target
@@ -144,7 +144,7 @@ public final class T5Model {
         var batch = Batch(inputs: inputs, targets: targets, weights: exampleWeights)
         let count = batch.targets.reduce(0) { $0 + ($1 != SpecialTokens.pad ? 1 : 0) }
         batch.normalizeWeights(tokenCount: count)
-        return accumulateGradients(batch, weight: weight, training: training, normalizer: count).loss
+        return Float(accumulateGradients(batch, weight: weight, training: training, normalizer: count).loss)
     }
 
     func zeroGradients() { store.grads.zero() }
@@ -152,22 +152,58 @@ public final class T5Model {
     /// Forward + backward of one batch, adding weight·∇loss into the gradient buffer.
     /// Shards of a batch running on other threads pass their own workspace and gradient buffer,
     /// and the whole batch's token count as `normalizer`.
+    /// With `teacher` (a distillation stream's teacher, already run on the same target rows) the
+    /// loss is w_ce·CE + w_kl·T²·KL against the teacher's distributions (`SoftTargetKL`) + w_h·the
+    /// hidden-state distance at the decoder's output (`HiddenStateMatch`), whose gradient joins
+    /// the head's in the decoder output's before the backward pass; each term also × `weight`.
     func accumulateGradients(_ batch: Batch, weight: Float, training: Bool, workspace shardWorkspace: Workspace? = nil,
-                             grads: FloatBuffer? = nil, normalizer: Int? = nil) -> (loss: Float, count: Int) {
+                             grads: FloatBuffer? = nil, normalizer: Int? = nil,
+                             teacher: TeacherRows? = nil) -> (loss: Double, count: Int) {
         let ws = shardWorkspace ?? workspace(for: batch)
         forward(batch, ws, training: training)
         let rows = batch.size * batch.decoderLength
         let G = (grads ?? store.grads).p
         return batch.targets.withUnsafeBufferPointer { targets in
-            let ce = CrossEntropy(targets: targets.baseAddress!, rows: rows, weight: weight, normalizer: normalizer,
-                                  rowWeights: batch.rowWeights)
+            let ce = CrossEntropy(targets: targets.baseAddress!, rows: rows, weight: weight * (teacher?.ceWeight ?? 1),
+                                  normalizer: normalizer, rowWeights: batch.rowWeights)
             guard ce.count > 0 else { return (0, 0) }
+            var terms: [any RowBlockLoss] = [ce]
+            if let teacher, teacher.klWeight > 0 {
+                terms.append(SoftTargetKL(teacherHidden: teacher.hidden, teacherHead: teacher.head, teacherWidth: teacher.width,
+                                          teacherLogits: teacher.logits, targets: targets.baseAddress!,
+                                          normalizer: ce.normalizer, temperature: teacher.temperature,
+                                          weight: weight * teacher.klWeight, rowWeights: batch.rowWeights))
+            }
             // The head's backward leaves the gradient of the decoder output in ws.dnorm.
-            let loss = OutputHead.run(hidden: ws.decoderOut.p, weight: store.values.p + layout.lmHead, rows: rows,
-                                      d: config.dModel, vocab: config.vocabSize, terms: [ce], scratch: ws.head,
-                                      gradients: .init(weight: G + layout.lmHead, hidden: ws.dnorm.p))[0]
-            backward(batch, ws, training: training, grads: G)
-            return (Float(loss), ce.count)
+            let values = OutputHead.run(hidden: ws.decoderOut.p, weight: store.values.p + layout.lmHead, rows: rows,
+                                        d: config.dModel, vocab: config.vocabSize, terms: terms, scratch: ws.head,
+                                        gradients: .init(weight: G + layout.lmHead, hidden: ws.dnorm.p))
+            // Each matched layer's term adds its gradient where that layer's output gradient is:
+            // the last layer's into the head's (ws.dnorm), the others' into the residual stream's
+            // as the backward pass reaches them.
+            var hiddenValue = 0.0
+            let points = teacher?.hiddenPoints ?? []
+            let t = targets.baseAddress!
+            func matchLayer(_ l: Int, _ dHidden: UnsafeMutablePointer<Float>) {
+                for p in points where p.studentLayer == l {
+                    let m = p.match
+                    let term = HiddenStateMatch(distance: m.distance, studentWidth: m.studentWidth, teacherWidth: m.teacherWidth,
+                                                projection: m.projection, normalizer: ce.normalizer,
+                                                weight: weight * teacher!.hiddenWeight / Float(points.count))
+                    hiddenValue += term.evaluate(hidden: ws.decoderLayerOutput(l), teacher: p.teacherStates, rows: rows,
+                                                 counted: { t[$0] != SpecialTokens.pad }, scratch: teacher!.hiddenScratch!,
+                                                 dHidden: dHidden, dProjection: p.projectionGradient) / Double(points.count)
+                }
+            }
+            matchLayer(config.numDecoderLayers - 1, ws.dnorm.p)
+            backward(batch, ws, training: training, grads: G,
+                     decoderLayerHook: points.contains { $0.studentLayer < config.numDecoderLayers - 1 } ? matchLayer : nil)
+            guard let teacher else { return (values[0], ce.count) }
+            // The stream's loss before its weight: w_ce·CE + w_kl·KL + w_h·hidden.
+            var loss = Double(teacher.ceWeight) * values[0]
+            if terms.count > 1 { loss += Double(teacher.klWeight) * values[1] }
+            loss += Double(teacher.hiddenWeight) * hiddenValue
+            return (loss, ce.count)
         }
     }
 
@@ -339,7 +375,10 @@ public final class T5Model {
 
     /// Starts from ws.dnorm, the gradient of the decoder output the head read (`OutputHead.run`
     /// wrote it, and added the head's own weight gradient).
-    func backward(_ batch: Batch, _ ws: Workspace, training: Bool, grads G: UnsafeMutablePointer<Float>) {
+    /// `decoderLayerHook(l, dOutput)` may add to the gradient of decoder layer l's output before
+    /// that layer's backward (hidden-state matching); called for every layer but the last.
+    func backward(_ batch: Batch, _ ws: Workspace, training: Bool, grads G: UnsafeMutablePointer<Float>,
+                  decoderLayerHook: ((Int, UnsafeMutablePointer<Float>) -> Void)? = nil) {
         let c = config, W = store.values.p
         let d = c.dModel, inner = c.innerDim, ff = c.dFF
         let re = batch.size * batch.encoderLength, rd = batch.size * batch.decoderLength
@@ -371,6 +410,7 @@ public final class T5Model {
         // ---- decoder layers; ws.dres holds the gradient of the residual stream
         for l in stride(from: c.numDecoderLayers - 1, through: 0, by: -1) {
             if ws.recomputes { recomputeLayer(l, decoder: true, batch, ws, training: training) }
+            if l < c.numDecoderLayers - 1 { decoderLayerHook?(l, ws.dres.p) }
             let L = ws.decoder[l], P = layout.decoder[l]
             // feed-forward
             ws.tmp.p.update(from: ws.dres.p, count: rd * d)

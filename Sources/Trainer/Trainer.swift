@@ -11,12 +11,18 @@ public struct TrainingStream: Sendable {
     /// target token, Σ wᵢ·CEᵢ / Σ wᵢ·nᵢ over the batch — soft targets written as one weighted
     /// (input → label_j) pair per label. Weights of exactly 1 give the unweighted loss bit for bit.
     public var exampleWeights: [Float]?
-    public init(name: String = "", inputs: [[Int32]], targets: [[Int32]], weight: Float = 1, exampleWeights: [Float]? = nil) {
+    /// An embedded teacher whose token distributions the student matches on this stream's
+    /// targets (nil = plain cross-entropy).
+    public var teacher: StreamTeacher?
+    public init(name: String = "", inputs: [[Int32]], targets: [[Int32]], weight: Float = 1, exampleWeights: [Float]? = nil,
+                teacher: StreamTeacher? = nil) {
         precondition(inputs.count == targets.count && !inputs.isEmpty, "a stream needs ≥ 1 pair")
         precondition(exampleWeights == nil || exampleWeights!.count == inputs.count, "one weight per pair")
         precondition(exampleWeights?.allSatisfy({ $0 >= 0 && $0.isFinite }) ?? true, "pair weights must be finite and ≥ 0")
+        precondition(teacher == nil || teacher!.inputs.count == inputs.count, "one teacher input per pair")
         self.name = name; self.inputs = inputs; self.targets = targets; self.weight = weight
         self.exampleWeights = exampleWeights
+        self.teacher = teacher
     }
 }
 
@@ -53,7 +59,7 @@ public struct TrainOptions: Sendable {
 
 public struct TrainingProgress: Sendable {
     public var step: Int               // 1-based, after the update
-    public var lossPerStream: [Float]  // mean CE of each stream on this step's batch (before its stream weight; weighted by pair for a weighted stream)
+    public var lossPerStream: [Float]  // mean CE of each stream on this step's batch (before its stream weight; weighted by pair for a weighted stream; (1−α)·CE + α·T²·KL for a stream with a teacher)
     public var tokensPerSecond: Double // non-pad input + target tokens per second, this step
     public var learningRate: Float
     public var gradientNorm: Float     // before clipping
@@ -82,6 +88,11 @@ public final class Trainer {
     /// of slots other than 0, allocated when first needed.
     private var threadWorkspaces: [Workspace?] = []
     private var threadGrads: [FloatBuffer?] = []
+    /// Per thread of a wave, per stream: the stream's teacher buffers (distillation streams only).
+    private var teacherSlots: [[Int: TeacherSlot]] = []
+    /// Per stream with hidden-state matching between different widths: a learned projection per
+    /// matched layer.
+    private var projections: [Int: [HiddenProjection]] = [:]
     public private(set) var step = 0
 
     public init(model: T5Model, options: TrainOptions) {
@@ -118,16 +129,29 @@ public final class Trainer {
         let threads = max(1, min(options.threads, slots))
         // parts[s][k]: micro-batch k of stream s (nil when the batch has fewer rows than slots).
         var parts: [[Batch?]] = []
+        // teacherParts[s][k]: the same rows as the teacher reads them (streams with an active teacher).
+        var teacherParts: [[Batch?]] = []
         var normalizers: [Int] = []
         var tokens = 0
         for (s, stream) in streams.enumerated() {
             let idx = nextIndices(stream: s, count: stream.inputs.count)
-            var streamParts: [Batch?] = (0..<slots).map { k in
-                let rows = idx[(idx.count * k / slots)..<(idx.count * (k + 1) / slots)]
+            let slices = (0..<slots).map { k in idx[(idx.count * k / slots)..<(idx.count * (k + 1) / slots)] }
+            var streamParts: [Batch?] = slices.map { rows in
                 if rows.isEmpty { return nil }
                 return Batch(inputs: rows.map { stream.inputs[$0] }, targets: rows.map { stream.targets[$0] },
                              maxInputLength: options.maxInputLength, maxTargetLength: options.maxTargetLength,
                              weights: stream.exampleWeights.map { w in rows.map { w[$0] } })
+            }
+            // A teacher no term reads (α = 0) never runs: the stream is then cross-entropy × its
+            // weight (plain cross-entropy bit for bit at weight 1).
+            if let teacher = stream.teacher, teacher.isActive {
+                precondition(teacher.model.config.vocabSize == model.config.vocabSize, "the teacher's vocabulary is not the student's")
+                teacherParts.append(slices.map { rows in
+                    rows.isEmpty ? nil : Batch(inputs: rows.map { teacher.inputs[$0] }, targets: rows.map { stream.targets[$0] },
+                                               maxInputLength: options.maxInputLength, maxTargetLength: options.maxTargetLength)
+                })
+            } else {
+                teacherParts.append([])
             }
             // Each micro-batch's CE is divided by the whole batch's target count: the sum over
             // micro-batches is the batch's mean CE.
@@ -144,6 +168,8 @@ public final class Trainer {
             tokens += streamParts.reduce(0) { $0 + ($1?.tokenCount ?? 0) }
         }
         let workspaces = prepareWorkspaces(parts: parts, threads: threads)
+        prepareTeachers(streams: streams, parts: teacherParts, workspaces: workspaces)
+        for projection in projections.values.joined() { projection.zeroGradients(slots: slots) }
         let grads = model.store.grads
         forEachChunk(count: grads.count, threads: threads) { r in (grads.p + r.lowerBound).update(repeating: 0, count: r.count) }
 
@@ -162,10 +188,21 @@ public final class Trainer {
                 for (s, stream) in streams.enumerated() {
                     guard let part = parts[s][k] else { continue }
                     workspaces[j].rng = SplitMix64(seed: self.dropoutSeed(stream: s, slot: k))
-                    let r = self.model.accumulateGradients(part, weight: stream.weight, training: true,
+                    var teacherRows: TeacherRows?
+                    var weight = stream.weight, reported: Float = 1
+                    if let teacher = stream.teacher, let teacherPart = teacherParts[s].isEmpty ? nil : teacherParts[s][k] {
+                        let projections = self.projections[s] ?? []
+                        teacherRows = self.teacherSlots[j][s]!.forward(teacher, batch: teacherPart, student: self.model.config,
+                                                                        projections: projections,
+                                                                        projectionGradients: projections.map { $0.gradient(slot: k) })
+                    } else if let teacher = stream.teacher, teacher.ceWeight != 1 {
+                        weight *= teacher.ceWeight   // only the cross-entropy, at its weight
+                        reported = teacher.ceWeight
+                    }
+                    let r = self.model.accumulateGradients(part, weight: weight, training: true,
                                                            workspace: workspaces[j], grads: slotGrads[j],
-                                                           normalizer: normalizers[s])
-                    lock.lock(); partLosses[s][k] = r.loss; lock.unlock()
+                                                           normalizer: normalizers[s], teacher: teacherRows)
+                    lock.lock(); partLosses[s][k] = Float(r.loss) * reported; lock.unlock()
                 }
             }
             if waveSlots.count == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: waveSlots.count, execute: run) }
@@ -176,9 +213,16 @@ public final class Trainer {
         }
         let lr = options.schedule.rate(step: step, totalSteps: options.steps, warmupSteps: options.warmupSteps,
                                        peak: options.learningRate)
+        if !projections.isEmpty {
+            // The projections train with the student: their gradients count in the clipped norm.
+            let squares = projections.keys.sorted().flatMap { projections[$0]! }
+                .reduce(Double(norm) * Double(norm)) { $0 + $1.reduce(slots: slots) }
+            norm = Float(squares.squareRoot())
+        }
+        let gradScale = clipScale(norm: norm, maxNorm: options.clipNorm)
         // Every element's update is independent: the result does not depend on the thread count.
-        optimizer.update(params: model.store.values, grads: grads, learningRate: lr,
-                         gradScale: clipScale(norm: norm, maxNorm: options.clipNorm), threads: options.threads)
+        optimizer.update(params: model.store.values, grads: grads, learningRate: lr, gradScale: gradScale, threads: options.threads)
+        for s in projections.keys.sorted() { for p in projections[s]! { p.update(learningRate: lr, gradScale: gradScale) } }
         step += 1
         let seconds = Date().timeIntervalSince(start)
         return TrainingProgress(step: step, lossPerStream: partLosses.map { $0.reduce(0, +) },
@@ -205,6 +249,31 @@ public final class Trainer {
             }
         }
         return (0..<threads).map { $0 == 0 ? modelWorkspace! : threadWorkspaces[$0]! }
+    }
+
+    /// Each thread's teacher buffers, grown to fit the teacher micro-batches it will run (slot k
+    /// on thread k mod threads) and a block of the student's head, before any thread starts.
+    private func prepareTeachers(streams: [TrainingStream], parts: [[Batch?]], workspaces: [Workspace]) {
+        while teacherSlots.count < workspaces.count { teacherSlots.append([:]) }
+        for (s, streamParts) in parts.enumerated() {
+            guard let teacher = streams[s].teacher else { continue }
+            let width = teacher.model.config.dModel
+            if let hidden = teacher.hidden, hidden.weight > 0, width != model.config.dModel, projections[s] == nil {
+                let pairs = hidden.layers.pairs(studentLayers: model.config.numDecoderLayers,
+                                                teacherLayers: teacher.model.config.numDecoderLayers)
+                projections[s] = pairs.indices.map { p in
+                    HiddenProjection(studentWidth: model.config.dModel, teacherWidth: width,
+                                     seed: options.seed ^ 0x9E37_79B9 &+ UInt64(s) &* 0x100 &+ UInt64(p), weightDecay: options.weightDecay)
+                }
+            }
+            for (k, part) in streamParts.enumerated() {
+                guard let part else { continue }
+                let j = k % workspaces.count
+                let slot = teacherSlots[j][s] ?? TeacherSlot()
+                teacherSlots[j][s] = slot
+                slot.prepare(teacher, batch: part, blockRows: workspaces[j].head.blockRows)
+            }
+        }
     }
 
     /// The dropout seed of one micro-batch: a hash of (seed, step, stream, slot), so the masks do

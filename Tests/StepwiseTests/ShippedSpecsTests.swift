@@ -42,7 +42,12 @@ final class ShippedSpecsTests: XCTestCase {
                     XCTAssertEqual(e.dataset.kind, .syntheticArith)
                     let trained = Set(plan.stages.compactMap { $0.kind == .train ? $0.cell?.method : nil })
                     XCTAssertEqual(trained, ["standard_finetune", "task_distillation", "distill_step_by_step", "pinto",
-                                             "soft_label_distillation"])
+                                             "soft_label_distillation", "knowledge_distillation"])
+                    // The KD rows' teacher is the standard_finetune row's own train stage.
+                    for kd in plan.stages where kd.kind == .train && kd.cell?.method == "knowledge_distillation" {
+                        let teacher = try XCTUnwrap(kd.inputs.first { $0.role == "teacher" })
+                        XCTAssertEqual(plan.stages[teacher.index].cell?.method, "standard_finetune")
+                    }
                     XCTAssertEqual(Set(plan.stages.compactMap { $0.cell?.dataFraction }), [0.25, 1.0])
                     XCTAssertEqual(e.sweep.seeds, [0, 1, 2])
                     XCTAssertFalse(e.claims.isEmpty)

@@ -6,7 +6,7 @@ final class SpecValidationTests: XCTestCase {
     override func setUpWithError() throws { project = try TempProject() }
     override func tearDown() { project.remove() }
 
-    func issues(_ yaml: String) throws -> [SpecIssue] { try project.issues(yaml) }
+    func issues(_ yaml: String, line: UInt = #line) throws -> [SpecIssue] { try project.issues(yaml, line: line) }
 
     func testValidSpecParsesWithDefaults() throws {
         let e = try project.experiment(minimalSpec)

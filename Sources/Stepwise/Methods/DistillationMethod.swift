@@ -36,6 +36,10 @@ public protocol DistillationMethod: Sendable {
     static func testInput(_ variant: MethodVariant, _ example: Example, format: StudentInputFormat, annotation: Annotation?) -> String
     /// The label in the student's output.
     static func prediction(_ variant: MethodVariant, output: String) -> String
+    /// A teacher that Stepwise trains itself in the same run for this variant (an embedded
+    /// teacher), nil for methods that learn from the LLM annotator or from nothing. The planner
+    /// makes its train stage an input of the cell's, shared with the same cell of that method.
+    static func teacherStudent(_ variant: MethodVariant) -> TeacherStudent?
 }
 
 extension DistillationMethod {
@@ -56,6 +60,22 @@ extension DistillationMethod {
     public static func prediction(_ variant: MethodVariant, output: String) -> String {
         output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
+    public static func teacherStudent(_ variant: MethodVariant) -> TeacherStudent? { nil }
+}
+
+/// An embedded teacher: the student of `method` (with its default options) at size `size`,
+/// trained at the cell's data fraction and seed, so it sees no more gold labels than the cell.
+public struct TeacherStudent: Hashable, Sendable {
+    public var size: String
+    public var method: String
+    public init(size: String, method: String) { self.size = size; self.method = method }
+
+    /// The teacher's own cell for a student cell.
+    func cell(for student: Cell) throws -> Cell {
+        let m = try MethodRegistry.method(method)
+        return Cell(method: method, size: size, dataFraction: student.dataFraction, seed: student.seed,
+                    variant: MethodVariant.defaults(of: m))
+    }
 }
 
 /// One option of a method, e.g. distill_step_by_step's `lambda`: its values are validated with
@@ -66,6 +86,11 @@ public struct MethodOption: Sendable {
         case number(minimum: Double, maximum: Double = .infinity, exclusive: Bool = false, integer: Bool = false)
         /// One of these words.
         case choice([String])
+        /// The name of a size under `student.sizes`.
+        case size
+        /// A mapping from some of these names to weights ≥ 0 (`{ce: 1, kl: 0.5}`), at least one
+        /// of them > 0; the names of each inner list exclude each other.
+        case weights([String], exclusive: [[String]])
     }
     public var key: String
     public var kind: Kind
@@ -80,10 +105,14 @@ public struct MethodOption: Sendable {
     /// A value that means "off": a cell with it leaves the option out of its variant, so its
     /// keys are those of a spec that never mentioned the option.
     public var absentValue: JSONValue?
+    /// Another option (declared before this one) that replaces this one when given: the cell
+    /// then has no value for it, and the spec may not write both.
+    public var yieldsTo: String?
 
-    public init(key: String, kind: Kind, defaults: [JSONValue], meaning: String,
+    public init(key: String, kind: Kind, defaults: [JSONValue], meaning: String, yieldsTo: String? = nil,
                 display: @escaping @Sendable (JSONValue) -> String, field: String? = nil, absentValue: JSONValue? = nil) {
-        self.key = key; self.kind = kind; self.defaults = defaults; self.meaning = meaning; self.display = display
+        self.key = key; self.kind = kind; self.defaults = defaults; self.meaning = meaning; self.yieldsTo = yieldsTo
+        self.display = display
         self.field = field; self.absentValue = absentValue
     }
 
@@ -103,6 +132,11 @@ public struct MethodVariant: Codable, Hashable, Sendable {
         try c.encode(values)
     }
 
+    /// Every option at its (first) default.
+    public static func defaults(of method: any DistillationMethod.Type) -> MethodVariant {
+        MethodVariant(Dictionary(uniqueKeysWithValues: method.options.compactMap { o in o.defaults.first.map { (o.key, $0) } }))
+    }
+
     public func double(_ key: String) -> Double? { if case .number(let d)? = values[key] { return d }; return nil }
     public func string(_ key: String) -> String? { if case .string(let s)? = values[key] { return s }; return nil }
 }
@@ -116,9 +150,38 @@ public struct TextStream: Equatable, Sendable {
     /// One weight per pair (nil = all 1): the stream's loss is then Σ wᵢ·CEᵢ / Σ wᵢ·nᵢ per
     /// target token — a soft target written as one weighted pair per label.
     public var exampleWeights: [Double]?
-    public init(name: String, inputs: [String], targets: [String], weight: Double, exampleWeights: [Double]? = nil) {
+    /// Matching an embedded teacher's token distributions on this stream (nil: none).
+    public var distillation: StreamDistillation?
+    public init(name: String, inputs: [String], targets: [String], weight: Double, exampleWeights: [Double]? = nil,
+                distillation: StreamDistillation? = nil) {
         self.name = name; self.inputs = inputs; self.targets = targets; self.weight = weight
         self.exampleWeights = exampleWeights
+        self.distillation = distillation
+    }
+}
+
+/// A stream's embedded teacher (the method's `teacherStudent`), as the train stage feeds it to
+/// the trainer: loss w_ce·CE + w_kl·T²·KL(p_teacher^T ‖ p_student^T) + w_h·hidden-state distance
+/// per target token (Hinton's mix is w_ce = 1−α, w_kl = α, no hidden term).
+public struct StreamDistillation: Equatable, Sendable {
+    /// What the teacher reads for each pair (its own method's test input).
+    public var teacherInputs: [String]
+    public var ceWeight: Double
+    public var klWeight: Double
+    public var temperature: Double
+    /// `cosine` or `mse` between the decoders' final hidden states, and its weight (nil: none).
+    public var hiddenDistance: String?
+    public var hiddenWeight: Double
+    /// `final` or `uniform` (`StreamTeacher.HiddenLayers`).
+    public var hiddenLayers: String
+    /// Teacher-force both on the teacher's own greedy outputs instead of the stream's targets
+    /// (sequence-level KD: the CE term is then on the teacher's tokens too).
+    public var teacherSequences: Bool
+    public init(teacherInputs: [String], ceWeight: Double, klWeight: Double, temperature: Double,
+                hiddenDistance: String? = nil, hiddenWeight: Double = 0, hiddenLayers: String = "final", teacherSequences: Bool) {
+        self.teacherInputs = teacherInputs; self.ceWeight = ceWeight; self.klWeight = klWeight; self.temperature = temperature
+        self.hiddenDistance = hiddenDistance; self.hiddenWeight = hiddenWeight; self.hiddenLayers = hiddenLayers
+        self.teacherSequences = teacherSequences
     }
 }
 

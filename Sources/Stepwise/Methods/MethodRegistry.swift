@@ -11,6 +11,7 @@ public enum MethodRegistry {
         SingleTask.self,
         PINTO.self,
         SoftLabelDistillation.self,
+        KnowledgeDistillation.self,
     ]
 
     public static var names: [String] { all.map { $0.name } }

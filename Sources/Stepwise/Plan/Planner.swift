@@ -54,7 +54,10 @@ public enum Planner {
             recipe.seeds = []   // the seed is the cell's
             var subsamples: [String: Int] = [:]
             var generations: [String: Int] = [:]
-            for cell in cells {
+            /// A cell's train stage (and the input format of a pretrained student); an embedded
+            /// teacher's train stage first, planned as that method's own cell would be, so the
+            /// two are one stage (same key) when the teacher's method is swept at that size too.
+            func addTrain(_ cell: Cell) throws -> (index: Int, inputFormat: StudentInputFormat?) {
                 let method = try MethodRegistry.method(cell.method)
                 guard let size = e.student.size(named: cell.size) else { throw StepwiseError("size `\(cell.size)` is not declared") }
                 let subKey = "\(JSONValue.format(cell.dataFraction)) \(cell.seed)"
@@ -93,14 +96,22 @@ public enum Planner {
                 for split in [Split.train, .valid] where method.teacherSplits.contains(split) {
                     if let a = annotate[split] { inputs.append(("annotate_\(split.rawValue)", a)) }
                 }
+                if let teacher = method.teacherStudent(cell.variant) {
+                    inputs.append((TrainStage.teacherRole, try addTrain(try teacher.cell(for: cell)).index))
+                }
                 let train = b.add("train[\(cell.label)]",
                                   TrainStage.work(.init(cell: cell, methodVersion: method.version, size: size, dropout: dropout,
                                                         recipe: recipe, metric: e.dataset.metric, validationLimit: 256,
                                                         trainer: TrainerVersion.current, pretrained: pretrained), settings: settings),
                                   inputs, cell: cell)
+                return (train, pretrained?.inputFormat)
+            }
+            for cell in cells {
+                let method = try MethodRegistry.method(cell.method)
+                let (train, inputFormat) = try addTrain(cell)
                 let eval = b.add("evaluate[\(cell.label)]",
                                  EvaluateStage.work(.init(cell: cell, methodVersion: method.version, split: .test, metric: e.dataset.metric,
-                                                          maxNewTokens: e.train.maxTargetLength, inputFormat: pretrained?.inputFormat),
+                                                          maxNewTokens: e.train.maxTargetLength, inputFormat: inputFormat),
                                                     settings: NoSettings()),
                                  [("dataset", dataset), ("train", train)]
                                     + (method.teacherSplits.contains(.test) ? annotate[.test].map { [("annotate_test", $0)] } ?? [] : []),
@@ -202,15 +213,19 @@ public enum Planner {
                                         dataFraction: fraction, seed: seed, perExample: perExample), settings: s)
     }
 
-    /// Adds stages, computing each key from its already-keyed inputs.
+    /// Adds stages, computing each key from its already-keyed inputs. A stage whose key is
+    /// already planned is that stage (an embedded teacher's train stage and the same cell swept).
     struct Builder {
         var stages: [Stage] = []
+        var byKey: [String: Int] = [:]
 
         @discardableResult
         mutating func add(_ label: String, _ work: StageWork, _ inputs: [(String, Int)], cell: Cell? = nil) -> Int {
             let stage = Stage(label: label, work: work, inputs: inputs.map { (role: $0.0, index: $0.1) },
                               inputKeys: inputs.map { stages[$0.1].key }, cell: cell)
+            if let existing = byKey[stage.key] { return existing }
             stages.append(stage)
+            byKey[stage.key] = stages.count - 1
             return stages.count - 1
         }
     }

@@ -12,6 +12,8 @@ public struct PretrainedCheckpoint: Sendable {
     public var parameterCount: Int
     /// The tokenizer's ids (≤ the embedding's rows, checked).
     public var tokenizerVocabulary: Int
+    /// sha256 of the tokenizer's pieces in id order: two checkpoints share a vocabulary when equal.
+    public var vocabularyDigest: String
     /// config.json, the weight files, the tokenizer files: what `identity` covers and the stage re-checks.
     public var files: [URL]
     public var identity: CheckpointIdentity
@@ -40,10 +42,11 @@ public struct StudentCheckpoints: Sendable {
 
     public init(bySize: [String: PretrainedCheckpoint]) { self.bySize = bySize }
 
-    /// The pretrained sizes the sweep uses, in spec order.
+    /// The pretrained sizes that train (swept, or an embedded teacher), in spec order.
     static func pretrainedSizes(_ e: Experiment) -> [(name: String, source: CheckpointSource)] {
-        e.student.sizes.compactMap { s in
-            guard let source = s.initFrom, e.sweep.sizes.contains(s.name) else { return nil }
+        let trained = e.trainedSizes
+        return e.student.sizes.compactMap { s in
+            guard let source = s.initFrom, trained.contains(s.name) else { return nil }
             return (s.name, source)
         }
     }
@@ -89,7 +92,28 @@ public struct StudentCheckpoints: Sendable {
             }
         }
         guard issues.isEmpty else { throw SpecError(issues: issues) }
+        try checkTeacherVocabularies(e, found)
         return StudentCheckpoints(bySize: found)
+    }
+
+    /// An embedded teacher's logits are matched token by token: a pretrained teacher and a
+    /// pretrained student need one vocabulary (the same pieces in the same order), else an error
+    /// at the teacher size's `init:`.
+    static func checkTeacherVocabularies(_ e: Experiment, _ found: [String: PretrainedCheckpoint]) throws {
+        var issues: [SpecIssue] = []
+        for teacher in e.teacherStudents.sorted(by: { $0.size < $1.size }) {
+            guard let t = found[teacher.size] else { continue }
+            for name in e.sweep.sizes where name != teacher.size {
+                guard let s = found[name] else { continue }
+                if t.config.vocabSize != s.config.vocabSize || t.vocabularyDigest != s.vocabularyDigest {
+                    issues.append(t.source.issue("the teacher size `\(teacher.size)` and the student size `\(name)` do not share a "
+                        + "vocabulary (\(t.tokenizerVocabulary) pieces and \(t.config.vocabSize) embedding rows against "
+                        + "\(s.tokenizerVocabulary) and \(s.config.vocabSize), or other pieces): knowledge distillation matches "
+                        + "their token distributions, so both need one tokenizer"))
+                }
+            }
+        }
+        guard issues.isEmpty else { throw SpecError(issues: issues) }
     }
 
     static func checkpoint(_ name: String, source: CheckpointSource,
@@ -118,6 +142,7 @@ public struct StudentCheckpoints: Sendable {
         let files = PretrainedFolder.files(of: checkpoint)
         return PretrainedCheckpoint(size: name, source: source, folder: folder, config: checkpoint.config,
                                     parameterCount: checkpoint.config.parameterCount, tokenizerVocabulary: tokenizer.vocabularySize,
+                                    vocabularyDigest: Hashing.sha256Hex(tokenizer.pieces.joined(separator: "\n")),
                                     files: files, identity: try CheckpointIdentity.of(files: files, commit: commit))
     }
 

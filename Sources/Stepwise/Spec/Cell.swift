@@ -44,6 +44,8 @@ extension JSONValue {
     /// A scalar without JSON quoting (`gold`, `1`), for labels and table cells.
     public var plain: String {
         if case .string(let s) = self { return s }
+        // A mapping (a method's loss weights by name): `{ce:1 kl:0.5}`, sorted by name.
+        if case .object(let o) = self { return "{" + o.keys.sorted().map { "\($0):\(o[$0]!.plain)" }.joined(separator: " ") + "}" }
         return canonical
     }
 }
@@ -74,18 +76,43 @@ extension Experiment {
         var out = [MethodVariant()]
         for option in MethodRegistry.options(of: m) {
             let values = sweep.optionValues[option.key] ?? spec.options[option.key] ?? option.defaults
-            out = out.flatMap { v in values.map { value in
-                var next = v
-                // "Off" leaves the option out, so the cell's keys are those of a spec without it.
-                if value != option.absentValue { next.values[option.key] = value }
-                return next
-            } }
+            if values.isEmpty { continue }   // an optional option not given
+            out = out.flatMap { v -> [MethodVariant] in
+                if let other = option.yieldsTo, v.values[other] != nil { return [v] }
+                return values.map { value in
+                    var next = v
+                    // "Off" leaves the option out, so the cell's keys are those of a spec without it.
+                    if value != option.absentValue { next.values[option.key] = value }
+                    return next
+                }
+            }
         }
         return out
     }
 
     /// The methods in the sweep, from the registry.
     public var sweptMethods: [any DistillationMethod.Type] { sweep.methods.compactMap(MethodRegistry.named) }
-    /// Whether the teacher's own test answers are a row (a method that needs them at test).
-    public var teacherSplits: Set<Split> { sweptMethods.reduce(into: Set<Split>()) { $0.formUnion($1.teacherSplits) } }
+    /// The splits the LLM teacher annotates: those of every swept method and of the methods
+    /// its embedded teachers are trained with.
+    public var teacherSplits: Set<Split> {
+        var splits = sweptMethods.reduce(into: Set<Split>()) { $0.formUnion($1.teacherSplits) }
+        for t in teacherStudents { splits.formUnion(MethodRegistry.named(t.method)?.teacherSplits ?? []) }
+        return splits
+    }
+
+    /// Every embedded teacher the sweep's cells name (`DistillationMethod.teacherStudent`).
+    public var teacherStudents: Set<TeacherStudent> {
+        var out = Set<TeacherStudent>()
+        for name in sweep.methods {
+            guard let m = MethodRegistry.named(name), let spec = method(name) else { continue }
+            for variant in variants(of: m, spec: spec) { if let t = m.teacherStudent(variant) { out.insert(t) } }
+        }
+        return out
+    }
+
+    /// The sizes that train: the swept ones and the embedded teachers'.
+    public var trainedSizes: [String] {
+        let teachers = Set(teacherStudents.map(\.size))
+        return student.sizes.map(\.name).filter { sweep.sizes.contains($0) || teachers.contains($0) }
+    }
 }

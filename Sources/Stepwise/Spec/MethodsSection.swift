@@ -2,7 +2,8 @@ import Yams
 
 /// `methods:` — the rows of the comparison, each a method of `MethodRegistry` with its options.
 enum MethodsSection {
-    static func read(_ node: Node, reader: SpecReader, teacher: TeacherSpec?) -> [MethodSpec]? {
+    static func read(_ node: Node, reader: SpecReader, teacher: TeacherSpec?, student: StudentSpec?) -> [MethodSpec]? {
+        let sizes = student?.sizes.map(\.name)
         let names = MethodRegistry.names
         guard let f = reader.fields(node, at: "methods", allowed: names) else { return nil }
         if f.order.isEmpty { reader.fail(node, "methods", "expected at least one method; valid: \(SpecReader.list(names))") }
@@ -18,10 +19,14 @@ enum MethodsSection {
             let options = MethodRegistry.options(of: method)
             if !isEmpty, let opts = reader.fields(value, at: f.path(name), allowed: options.map(\.key)) {
                 for option in options {
-                    if let values = OptionValues.read(option, from: opts, reader: reader) {
+                    if let values = OptionValues.read(option, from: opts, reader: reader, sizes: sizes) {
                         spec.options[option.key] = values
                         GeneratedData.checkTeacher(option, values, teacher: teacher, node: opts.value(option.key),
                                                    path: opts.path(option.key), reader: reader)
+                    }
+                    if let other = option.yieldsTo, opts.has(other), opts.has(option.key) {
+                        reader.fail(opts.keyNode(option.key), opts.path(option.key),
+                                    "`\(option.key)` does not apply when `\(other)` is given (\(other) sets every term's weight); write one of them")
                     }
                 }
             }
@@ -34,8 +39,9 @@ enum MethodsSection {
 /// Reads and checks one method option's values (a scalar or a list), by the option's kind.
 enum OptionValues {
     /// A mapping option (`synthetic: {per_example: 2}`) is read from inside its one-key mapping.
-    static func read(_ option: MethodOption, from f: Fields, reader: SpecReader) -> [JSONValue]? {
-        guard let field = option.field else { return readPlain(option, from: f, reader: reader) }
+    /// `sizes`: the declared student sizes (nil when the student section did not read).
+    static func read(_ option: MethodOption, from f: Fields, reader: SpecReader, sizes: [String]?) -> [JSONValue]? {
+        guard let field = option.field else { return readPlain(option, from: f, reader: reader, sizes: sizes) }
         guard let node = f.value(option.key),
               let inner = reader.fields(node, at: f.path(option.key), allowed: [field]) else { return nil }
         guard inner.has(field) else {
@@ -44,12 +50,21 @@ enum OptionValues {
         }
         var plain = option
         plain.key = field
-        return readPlain(plain, from: inner, reader: reader)
+        return readPlain(plain, from: inner, reader: reader, sizes: sizes)
     }
 
-    static func readPlain(_ option: MethodOption, from f: Fields, reader: SpecReader) -> [JSONValue]? {
+    static func readPlain(_ option: MethodOption, from f: Fields, reader: SpecReader, sizes: [String]?) -> [JSONValue]? {
         let path = f.path(option.key)
         switch option.kind {
+        case .weights(let names, let exclusive):
+            return WeightsOption.read(f.value(option.key), at: path, names: names, exclusive: exclusive, reader: reader)
+        case .size:
+            guard let values = f.scalarList(option.key) else { return nil }
+            for (n, v) in values where sizes.map({ !$0.contains(v) }) ?? false {
+                reader.fail(n, path, "size `\(v)` is not declared under student.sizes (declared: \(SpecReader.list(sizes ?? [])))",
+                            suggestion: Suggestion.closest(to: v, among: sizes ?? []))
+            }
+            return SweepSection.unique(values, at: path, reader: reader).map { .string($0) }
         case .number(let minimum, let maximum, let exclusive, let integer):
             guard let values = f.doubleList(option.key) else { return nil }
             for (n, v) in values {
@@ -113,7 +128,7 @@ enum SweepSection {
         // checked by the first registered method that declares it.
         for key in MethodRegistry.optionKeys where f.has(key) {
             guard let option = MethodRegistry.option(named: key) else { continue }
-            if let values = OptionValues.read(option, from: f, reader: reader) {
+            if let values = OptionValues.read(option, from: f, reader: reader, sizes: student?.sizes.map(\.name)) {
                 sweep.optionValues[key] = values
                 GeneratedData.checkTeacher(option, values, teacher: teacher, node: f.value(key), path: f.path(key), reader: reader)
             }

@@ -43,9 +43,15 @@ public enum SpecParser {
         var teacher = top.requireKey("teacher", "who writes the rationales").flatMap { TeacherSection.read($0, reader: reader, root: root) }
         let student = StudentSection.read(top.value("student"), reader: reader)
         let train = TrainSection.read(top.value("train"), reader: reader)
-        let methods = top.requireKey("methods", "the rows to compare").flatMap { MethodsSection.read($0, reader: reader, teacher: teacher) }
+        let methods = top.requireKey("methods", "the rows to compare").flatMap {
+            MethodsSection.read($0, reader: reader, teacher: teacher, student: student)
+        }
         let sweep = SweepSection.read(top.value("sweep"), reader: reader, student: student, methods: methods, train: train,
                                       teacher: teacher)
+        if let student, let methods, let sweep {
+            TeacherStudentCheck.run(top.value("methods"), sweepNode: top.value("sweep"), student: student, methods: methods,
+                                    sweep: sweep, reader: reader)
+        }
         let report = ReportSection.read(top.value("report"), reader: reader, student: student)
         let claims = ClaimsSection.read(top.value("claims"), reader: reader)
         if let student, let sweep {

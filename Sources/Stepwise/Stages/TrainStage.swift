@@ -103,10 +103,28 @@ public enum TrainStage: StageDefinition {
         guard textStreams.allSatisfy({ !$0.inputs.isEmpty }), !textStreams.isEmpty else {
             throw StepwiseError("train[\(cell.label)]: no training pairs (the teacher produced no parsable output for this subset?)")
         }
-        let streams = textStreams.map { s in
-            TrainingStream(name: s.name, inputs: s.inputs.map { tokenizer.text.encode($0, appendEOS: format.inputEndsWithEOS) },
-                           targets: s.targets.map { tokenizer.text.encode($0, appendEOS: true) }, weight: Float(s.weight),
-                           exampleWeights: s.exampleWeights?.map(Float.init))
+        let teacher = inputs.has(teacherRole) ? try embeddedTeacher(p, student: model, inputs: inputs) : nil
+        let streams = try textStreams.map { (s: TextStream) throws -> TrainingStream in
+            var targets = s.targets.map { tokenizer.text.encode($0, appendEOS: true) }
+            var streamTeacher: StreamTeacher?
+            if let d = s.distillation {
+                guard let teacher else { throw StepwiseError("train[\(cell.label)]: its stream `\(s.name)` distils from an embedded teacher, but the stage has no `\(teacherRole)` input") }
+                let teacherInputs = d.teacherInputs.map { tokenizer.text.encode($0, appendEOS: format.inputEndsWithEOS) }
+                if d.teacherSequences {
+                    inputs.status("the teacher writes the \(teacherInputs.count) training targets")
+                    targets = teacher.greedyDecode(inputs: teacherInputs, maxNewTokens: p.recipe.maxTargetLength, batchSize: 64)
+                        .map { $0 + [tokenizer.text.eosId] }
+                }
+                let hidden = d.hiddenDistance.flatMap(HiddenDistance.init(rawValue:)).map {
+                    StreamTeacher.HiddenTerm(distance: $0, weight: Float(d.hiddenWeight),
+                                             layers: StreamTeacher.HiddenLayers(rawValue: d.hiddenLayers) ?? .final)
+                }
+                streamTeacher = StreamTeacher(model: teacher, inputs: teacherInputs, ceWeight: Float(d.ceWeight), klWeight: Float(d.klWeight),
+                                              temperature: Float(d.temperature), hidden: hidden)
+            }
+            return TrainingStream(name: s.name, inputs: s.inputs.map { tokenizer.text.encode($0, appendEOS: format.inputEndsWithEOS) },
+                                  targets: targets, weight: Float(s.weight), exampleWeights: s.exampleWeights?.map(Float.init),
+                                  teacher: streamTeacher)
         }
 
         let r = p.recipe
@@ -171,6 +189,21 @@ public enum TrainStage: StageDefinition {
                                       bestStep: best?.step ?? options.steps, bestValidation: best?.score ?? .nan,
                                       trainExamples: examples.count)
         try ArtifactCodec.encode(summary).write(to: output.folder.appendingPathComponent(summaryFile))
+    }
+
+    /// The role of an embedded teacher's train stage (`DistillationMethod.teacherStudent`).
+    static let teacherRole = "teacher"
+
+    /// The embedded teacher: its trained folder, read in place. Its tokenizer is the student's
+    /// (the spec checks it; a different vocabulary here is an error, never silently misaligned).
+    static func embeddedTeacher(_ p: Params, student: T5Model, inputs: StageInputs) throws -> T5Model {
+        let folder = try inputs.folder(teacherRole)
+        let (teacher, _) = try StudentTokenizer.load(folder)
+        guard teacher.config.vocabSize == student.config.vocabSize else {
+            throw StepwiseError("train[\(p.cell.label)]: the teacher in \(folder.path) has a vocabulary of \(teacher.config.vocabSize) "
+                                + "ids, the student \(student.config.vocabSize): they must share the tokenizer")
+        }
+        return teacher
     }
 
     /// The model to train and its tokenizer: a pretrained checkpoint's (checked against the key
