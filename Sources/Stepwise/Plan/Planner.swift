@@ -62,7 +62,7 @@ public enum Planner {
                 var inputs = [("dataset", dataset), ("subsample", sub)]
                 var pretrained: TrainStage.Pretrained?
                 var dropout = e.student.dropout
-                var settings = TrainStage.Settings()
+                var settings = TrainStage.Settings(recomputeActivations: e.recomputeActivations)
                 if size.initFrom != nil {
                     guard let checkpoint = checkpoints.bySize[size.name] else {
                         throw StepwiseError("size `\(size.name)`: its checkpoint was not resolved")

@@ -43,6 +43,7 @@ public enum SpecParser {
         let teacher = top.requireKey("teacher", "who writes the rationales").flatMap { TeacherSection.read($0, reader: reader, root: root) }
         let student = StudentSection.read(top.value("student"), reader: reader)
         let train = TrainSection.read(top.value("train"), reader: reader)
+        let recompute = TrainSection.recomputeActivations(top.value("train"), reader: reader)
         let methods = top.requireKey("methods", "the rows to compare").flatMap { MethodsSection.read($0, reader: reader) }
         let sweep = SweepSection.read(top.value("sweep"), reader: reader, student: student, methods: methods, train: train)
         let report = ReportSection.read(top.value("report"), reader: reader, student: student)
@@ -66,7 +67,8 @@ public enum SpecParser {
             throw SpecError(issues: reader.issues)
         }
         return Experiment(name: name, file: file, root: root, dataset: dataset, teacher: teacher, student: student,
-                          train: train, methods: methods, sweep: sweep, report: report, claims: claims)
+                          train: train, methods: methods, sweep: sweep, report: report, claims: claims,
+                          recomputeActivations: recompute)
     }
 
     static func yamlIssue(_ error: YamlError, file: String) -> SpecIssue {
