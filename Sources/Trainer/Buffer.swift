@@ -15,7 +15,8 @@ final class FloatBuffer {
     /// time nor resident memory until used — loading a checkpoint writes the parameters once
     /// instead of zeroing then writing them.
     private let mapped: Bool
-    private static let mapThreshold = 1 << 20
+    /// Buffers of at least this many bytes are maps (tests lower it to map every buffer).
+    nonisolated(unsafe) static var mapThreshold = 1 << 20
 
     init(_ count: Int) {
         self.count = count
@@ -36,6 +37,16 @@ final class FloatBuffer {
     }
 
     func zero() { p.update(repeating: 0, count: count) }
+
+    /// Gives a large buffer's pages back to the operating system, keeping the buffer: its
+    /// contents become unspecified (zero on Linux, where the pages come back zero-filled when
+    /// next touched). For scratch that is written before it is read again — a training step's
+    /// gradients and activations while the model is being evaluated. Elsewhere a no-op.
+    func discard() {
+        #if os(Linux)
+        if mapped { _ = madvise(UnsafeMutableRawPointer(p), max(count, 1) * 4, MADV_DONTNEED) }
+        #endif
+    }
     subscript(i: Int) -> Float {
         get { p[i] }
         set { p[i] = newValue }

@@ -26,32 +26,39 @@ extension T5Model {
         // Packed once per call (the weights change between calls when decoding validates during
         // training): ~3.5 M floats for the reference config, a few ms. The buffers are kept.
         let packed = packedDecoderWeights()
-        if workers <= 1 {
-            return chunks.flatMap {
-                let ws = workspace(for: Batch(inputs: $0, targets: $0.map { _ in [SpecialTokens.eos] }))
-                return decodeBatch($0, workspace: ws, packed: packed, maxNewTokens: maxNewTokens, minNewTokens: minNewTokens)
-            }
-        }
         let maxLength = max(1, inputs.map(\.count).max() ?? 1)
         var results = [[[Int32]]](repeating: [], count: chunks.count)
         let lock = NSLock()
-        // One workspace per worker, kept between calls (allocating ~100 MB per call showed up).
+        // One workspace per worker, kept between calls (allocating ~100 MB per call showed up) until
+        // `releaseDecodingBuffers`. Never the training workspace: decoding's batches are larger
+        // than a training micro-batch, and growing it would keep every layer's activations and
+        // gradient scratch at that size for the rest of training (for T5-base at 64 × 128 inputs,
+        // over 10 GB). The encoder pass reads nothing back, so its layers share one set of buffers.
         while decodeWorkspaces.count < workers { decodeWorkspaces.append(nil) }
         for w in 0..<workers {
             if let ws = decodeWorkspaces[w], ws.b >= batchSize, ws.te >= maxLength { continue }
             decodeWorkspaces[w] = Workspace(config: config, batch: batchSize, encoderLength: maxLength, decoderLength: 1,
-                                            dropout: false, inference: true)
+                                            dropout: false, inference: true, layout: .oneLayer)
         }
         let workspaces = decodeWorkspaces
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let decodeShare = { (w: Int) in
             let ws = workspaces[w]!
             for i in stride(from: w, to: chunks.count, by: workers) {
-                let out = decodeBatch(chunks[i], workspace: ws, packed: packed, maxNewTokens: maxNewTokens,
-                                      minNewTokens: minNewTokens)
+                let out = self.decodeBatch(chunks[i], workspace: ws, packed: packed, maxNewTokens: maxNewTokens,
+                                           minNewTokens: minNewTokens)
                 lock.lock(); results[i] = out; lock.unlock()
             }
         }
+        if workers <= 1 { decodeShare(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: decodeShare) }
         return results.flatMap { $0 }
+    }
+
+    /// Frees what decoding keeps between calls — its workspaces and caches, the packed copy of the
+    /// decoder's weights (for T5-base ~0.5 GB and ~1.5 GB per worker at 64 × 128 inputs) — so that
+    /// they do not stay allocated through the training steps after a validation.
+    public func releaseDecodingBuffers() {
+        decodeWorkspaces = []
+        packedDecoder = nil
     }
 
     /// The decoder's current weights, packed into the buffers of the previous call when there was one.

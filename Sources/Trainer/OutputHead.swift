@@ -30,6 +30,7 @@ enum OutputHead {
             logits = FloatBuffer(blockRows * vocab)
             gradient = training ? FloatBuffer(blockRows * vocab) : nil
         }
+        var buffers: [FloatBuffer] { [logits] + (gradient.map { [$0] } ?? []) }
     }
 
     /// Where the backward pass puts its results: dW accumulates (it is the parameter's gradient),

@@ -10,7 +10,7 @@ public final class T5Model {
     public let config: T5Config
     let store = ParameterStore()
     let layout: T5Layout
-    private var workspace: Workspace?
+    private(set) var workspace: Workspace?
     /// Workspaces of the threads that decode batches side by side.
     var decodeWorkspaces: [Workspace?] = []
     /// The decoder's weights as greedy decoding reads them (repacked at each call).
@@ -149,6 +149,13 @@ public final class T5Model {
 
     func zeroGradients() { store.grads.zero() }
 
+    /// Returns the pages of the gradient buffer and of the model's own workspace to the operating
+    /// system (`FloatBuffer.discard`): the next training step zeroes and rewrites them.
+    func discardTrainingScratch() {
+        store.grads.discard()
+        workspace?.discard()
+    }
+
     /// Forward + backward of one batch, adding weight·∇loss into the gradient buffer.
     /// Shards of a batch running on other threads pass their own workspace and gradient buffer,
     /// and the whole batch's token count as `normalizer`.
@@ -214,7 +221,7 @@ public final class T5Model {
         let ws = Workspace(config: config, batch: max(batch.size, old?.b ?? 0),
                            encoderLength: max(batch.encoderLength, old?.te ?? 0),
                            decoderLength: max(batch.decoderLength, old?.td ?? 0), dropout: config.dropoutRate > 0,
-                           recompute: recomputeActivations)
+                           layout: recomputeActivations ? .oneLayerPlusInputs : .everyLayer)
         if let old { ws.rng = old.rng }
         return ws
     }

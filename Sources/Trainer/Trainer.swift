@@ -86,8 +86,8 @@ public final class Trainer {
     private var rngs: [SplitMix64] = []
     /// Per thread of a wave: the workspace (thread 0 uses the model's) and the gradient buffer
     /// of slots other than 0, allocated when first needed.
-    private var threadWorkspaces: [Workspace?] = []
-    private var threadGrads: [FloatBuffer?] = []
+    private(set) var threadWorkspaces: [Workspace?] = []
+    private(set) var threadGrads: [FloatBuffer?] = []
     /// Per thread of a wave, per stream: the stream's teacher buffers (distillation streams only).
     private var teacherSlots: [[Int: TeacherSlot]] = []
     /// Per stream with hidden-state matching between different widths: a learned projection per
@@ -109,9 +109,23 @@ public final class Trainer {
             let p = trainStep(streams: streams)
             progress?(p)
             if let evaluate, (options.evaluateEvery > 0 && step % options.evaluateEvery == 0) || step == options.steps {
+                // Evaluation decodes with buffers of its own, which are freed again before the
+                // next step: the two phases' scratch is never allocated at once.
+                discardStepScratch()
                 evaluate(step)
+                model.releaseDecodingBuffers()
             }
         }
+    }
+
+    /// Returns the pages of what only a step uses — the gradient buffers and every thread's
+    /// activations — to the operating system until the next step rewrites them (for T5-base with
+    /// two threads ~2 GB of gradients). The parameters and AdamW's moments are kept, and so are
+    /// the results: a step zeroes its gradients and writes its activations before reading them.
+    public func discardStepScratch() {
+        model.discardTrainingScratch()
+        threadGrads.forEach { $0?.discard() }
+        threadWorkspaces.forEach { $0?.discard() }
     }
 
     /// One optimizer step over one batch of every stream.

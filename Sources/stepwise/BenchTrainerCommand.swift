@@ -36,7 +36,10 @@ struct BenchTrainerCommand: ParsableCommand {
     @Option(name: .customLong("label-len")) var labelLen = 13
     @Option(name: .customLong("rationale-len")) var rationaleLen = 40
     @Option(name: .customLong("lambda")) var lambda: Float = 1
+    @Flag(name: .customLong("label-only"), help: "Train the label stream alone (standard fine-tuning's step) instead of label and rationale.")
+    var labelOnly = false
     @Option(name: .customLong("decode-examples")) var decodeExamples = 128
+    @Option(name: .customLong("decode-batch"), help: "Examples decoded per batch (default: --batch).") var decodeBatch: Int?
     @Option(name: .customLong("decode-len")) var decodeLen = 24
     @Flag(help: "Print one JSON line.") var json = false
     @Option(name: .customLong("micro-batches"), help: "Micro-batches per batch (the recipe's; threads run them side by side).")
@@ -83,7 +86,8 @@ struct BenchTrainerCommand: ParsableCommand {
         options.microBatches = microBatches
         options.recomputeActivations = recompute
         let trainer = Trainer(model: model, options: options)
-        for _ in 0..<warmup { trainer.trainStep(streams: [label, rationale]) }
+        let streams = labelOnly ? [label] : [label, rationale]
+        for _ in 0..<warmup { trainer.trainStep(streams: streams) }
 
         MatmulProfiler.reset()
         MatmulProfiler.enabled = true
@@ -92,30 +96,35 @@ struct BenchTrainerCommand: ParsableCommand {
         var bestStep = Double.infinity
         for _ in 0..<steps {
             let s0 = Date()
-            lastLoss = trainer.trainStep(streams: [label, rationale]).lossPerStream
+            lastLoss = trainer.trainStep(streams: streams).lossPerStream
             bestStep = min(bestStep, Date().timeIntervalSince(s0))
         }
         let trainSeconds = Date().timeIntervalSince(t0)
         MatmulProfiler.enabled = false
         let parallel = max(1, min(threads, microBatches))   // threads inside sgemm at once
-        let tokensPerStep = batch * (2 * inLen + labelLen + rationaleLen)
+        let tokensPerStep = batch * (labelOnly ? inLen + labelLen : 2 * inLen + labelLen + rationaleLen)
         let matmulFlops = MatmulProfiler.flops, matmulSeconds = MatmulProfiler.seconds
 
+        // As a train stage validates: the step's scratch goes back to the OS while decoding.
+        trainer.discardStepScratch()
+        let memory = TrainingMemory(config: config, options: options, encoderLength: inLen,
+                                    decoderLength: labelOnly ? labelLen : max(labelLen, rationaleLen))
+        let decodeBatch = self.decodeBatch ?? batch
         let decodeInputs = (0..<decodeExamples).map { _ in tokens(inLen) }
         // Warm-up like the training warm-up steps: one call on two batches allocates the decoding
         // workspaces, caches and packed weights that later calls reuse (the peer's allocator is
         // already warm from training at this point).
-        _ = model.greedyDecode(inputs: Array(decodeInputs.prefix(2 * batch)), maxNewTokens: decodeLen, batchSize: batch,
+        _ = model.greedyDecode(inputs: Array(decodeInputs.prefix(2 * decodeBatch)), maxNewTokens: decodeLen, batchSize: decodeBatch,
                                parallelBatches: !sequentialDecode)
         let d0 = Date()
-        let outputs = model.greedyDecode(inputs: decodeInputs, maxNewTokens: decodeLen, batchSize: batch, minNewTokens: decodeLen,
+        let outputs = model.greedyDecode(inputs: decodeInputs, maxNewTokens: decodeLen, batchSize: decodeBatch, minNewTokens: decodeLen,
                                          parallelBatches: !sequentialDecode)
         let decodeSeconds = Date().timeIntervalSince(d0)
         // Diagnostics for a noisy machine: the best of two more decoding runs.
         var bestDecode = decodeSeconds
         for _ in 0..<2 {
             let r0 = Date()
-            _ = model.greedyDecode(inputs: decodeInputs, maxNewTokens: decodeLen, batchSize: batch, minNewTokens: decodeLen,
+            _ = model.greedyDecode(inputs: decodeInputs, maxNewTokens: decodeLen, batchSize: decodeBatch, minNewTokens: decodeLen,
                                          parallelBatches: !sequentialDecode)
             bestDecode = min(bestDecode, Date().timeIntervalSince(r0))
         }
@@ -144,11 +153,14 @@ struct BenchTrainerCommand: ParsableCommand {
             "decode_warmup": "one greedy call on 2 batches (same length) before timing",
             "decode_tokens_generated": outputs.reduce(0) { $0 + $1.count },
             "final_losses": lastLoss.map { Double($0) },
+            "label_only": labelOnly,
+            "training_memory_estimate_bytes": memory.totalBytes,
             "config": ["d_model": config.dModel, "d_kv": config.dKv, "heads": config.numHeads, "layers": config.numLayers,
                        "decoder_layers": config.numDecoderLayers, "d_ff": config.dFF, "vocab": vocab,
                        "feed_forward_proj": config.feedForward.rawValue, "tied_head": config.tieWordEmbeddings,
                        "dropout": Double(config.dropoutRate), "config_file": weights.map { $0 + "/config.json" } ?? self.config ?? "", "batch": batch,
-                       "in_len": inLen, "label_len": labelLen, "rationale_len": rationaleLen, "decode_len": decodeLen],
+                       "in_len": inLen, "label_len": labelLen, "rationale_len": rationaleLen, "decode_len": decodeLen,
+                       "decode_batch": decodeBatch],
         ]
         let data = try JSONSerialization.data(withJSONObject: result, options: json ? [.sortedKeys] : [.sortedKeys, .prettyPrinted])
         print(String(decoding: data, as: UTF8.self))

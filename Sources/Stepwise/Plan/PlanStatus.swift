@@ -62,25 +62,42 @@ public struct PlannedStudent: Sendable {
     public var atMost: Bool
     /// `from scratch`, a hub id with its commit and snapshot folder, or a folder.
     public var weights: String
+    /// A training step's memory at the recipe's longest lengths, keeping and recomputing the
+    /// activations, and what `recompute_activations` decides on this machine (a train stage
+    /// decides again where it runs, at its own data's lengths).
+    public var memory: String
 
     static func all(_ plan: Plan) -> [PlannedStudent] {
         let e = plan.experiment
         return e.sweep.sizes.compactMap { name in
             guard let size = e.student.size(named: name) else { return nil }
             if let checkpoint = plan.checkpoints.bySize[name] {
-                return PlannedStudent(size: name, parameters: checkpoint.parameterCount, atMost: false, weights: checkpoint.origin)
+                return PlannedStudent(size: name, parameters: checkpoint.parameterCount, atMost: false, weights: checkpoint.origin,
+                                      memory: memory(checkpoint.config, e))
             }
             let config = T5Config(dModel: size.dModel, dKv: size.dKv, dFF: size.dFF, numLayers: size.layers,
-                                  numDecoderLayers: size.decoderLayers, numHeads: size.heads, vocabSize: e.student.tokenizer.vocab)
+                                  numDecoderLayers: size.decoderLayers, numHeads: size.heads, vocabSize: e.student.tokenizer.vocab,
+                                  dropoutRate: Float(e.student.dropout))
             return PlannedStudent(size: name, parameters: config.parameterCount, atMost: true,
-                                  weights: "from scratch (\(e.student.tokenizer.kind) vocabulary ≤ \(e.student.tokenizer.vocab))")
+                                  weights: "from scratch (\(e.student.tokenizer.kind) vocabulary ≤ \(e.student.tokenizer.vocab))",
+                                  memory: memory(config, e))
         }
+    }
+
+    static func memory(_ config: T5Config, _ e: Experiment) -> String {
+        var options = TrainOptions()
+        options.batchSize = e.train.batchSize
+        options.microBatches = e.train.microBatches
+        options.maxInputLength = e.train.maxInputLength
+        options.maxTargetLength = e.train.maxTargetLength
+        return e.recomputeActivations.decide(config: config, options: options, encoderLength: options.maxInputLength,
+                                                          decoderLength: options.maxTargetLength).reason
     }
 
     var text: String {
         let millions = Double(parameters) / 1e6
         let count = millions >= 1 ? String(format: "%.1f M", millions) : String(format: "%.0f k", Double(parameters) / 1e3)
-        return "\(size): \(atMost ? "≤ " : "")\(count) parameters, \(weights)"
+        return "\(size): \(atMost ? "≤ " : "")\(count) parameters, \(weights)\n    \(memory)"
     }
 }
 

@@ -79,7 +79,7 @@ public enum Planner {
                 }
                 var pretrained: TrainStage.Pretrained?
                 var dropout = e.student.dropout
-                var settings = TrainStage.Settings()
+                var settings = TrainStage.Settings(recomputeActivations: e.recomputeActivations)
                 if size.initFrom != nil {
                     guard let checkpoint = checkpoints.bySize[size.name] else {
                         throw StepwiseError("size `\(size.name)`: its checkpoint was not resolved")

@@ -17,6 +17,9 @@ public struct Experiment: Sendable {
     public var sweep: SweepSpec
     public var report: ReportSpec
     public var claims: [ClaimSpec]
+    /// `train.recompute_activations`: a setting of the train stages, outside the key (the weights
+    /// do not depend on it).
+    public var recomputeActivations: RecomputeActivations = .auto
 
     public func method(_ name: String) -> MethodSpec? { methods.first { $0.name == name } }
     public func resolve(_ path: String) -> URL {

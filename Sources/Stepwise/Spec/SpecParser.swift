@@ -43,6 +43,7 @@ public enum SpecParser {
         var teacher = top.requireKey("teacher", "who writes the rationales").flatMap { TeacherSection.read($0, reader: reader, root: root) }
         let student = StudentSection.read(top.value("student"), reader: reader)
         let train = TrainSection.read(top.value("train"), reader: reader)
+        let recompute = TrainSection.recomputeActivations(top.value("train"), reader: reader)
         let methods = top.requireKey("methods", "the rows to compare").flatMap {
             MethodsSection.read($0, reader: reader, teacher: teacher, student: student)
         }
@@ -78,7 +79,8 @@ public enum SpecParser {
             throw SpecError(issues: reader.issues)
         }
         return Experiment(name: name, file: file, root: root, dataset: dataset, teacher: teacher, student: student,
-                          train: train, methods: methods, sweep: sweep, report: report, claims: claims)
+                          train: train, methods: methods, sweep: sweep, report: report, claims: claims,
+                          recomputeActivations: recompute)
     }
 
     static func yamlIssue(_ error: YamlError, file: String) -> SpecIssue {

@@ -113,7 +113,9 @@ enum StudentSection {
 /// `train:` — the optimisation recipe shared by every trained cell.
 enum TrainSection {
     static let keys = ["steps", "batch_size", "lr", "warmup", "schedule", "weight_decay", "clip_norm", "eval_every",
-                       "max_input_length", "max_target_length", "micro_batches", "seeds"]
+                       "max_input_length", "max_target_length", "micro_batches", "seeds", recomputeKey]
+    /// Read by `recomputeActivations`: a setting, kept out of `TrainSpec` (the recipe in the key).
+    static let recomputeKey = "recompute_activations"
 
     static func read(_ node: Node?, reader: SpecReader) -> TrainSpec? {
         var t = TrainSpec(steps: 1000, batchSize: 32, learningRate: 1e-3, warmupSteps: 50, schedule: "linear",
@@ -140,5 +142,18 @@ enum TrainSection {
             t.seeds = SweepSection.unique(seeds, at: f.path("seeds"), reader: reader)
         }
         return t
+    }
+
+    /// `recompute_activations: auto | true | false` (default auto).
+    static func recomputeActivations(_ node: Node?, reader: SpecReader) -> RecomputeActivations {
+        guard let node, case .mapping(let m) = node,
+              let entry = m.first(where: { $0.key.scalar?.string == recomputeKey }) else { return .auto }
+        let path = SpecReader.join("train", recomputeKey)
+        guard case .scalar(let scalar) = entry.value, let value = RecomputeActivations.parse(scalar.string) else {
+            reader.fail(entry.value, path, "expected `auto`, `true` or `false`, found \(SpecReader.describe(entry.value))",
+                        suggestion: entry.value.scalar.flatMap { Suggestion.closest(to: $0.string, among: ["auto", "true", "false"]) })
+            return .auto
+        }
+        return value
     }
 }

@@ -58,7 +58,13 @@ public enum TrainStage: StageDefinition {
     public struct Settings: Codable, Sendable {
         /// A pretrained student's checkpoint folder (absolute; its content is in the params).
         public var checkpointFolder: String?
-        public init(checkpointFolder: String? = nil) { self.checkpointFolder = checkpointFolder }
+        /// Whether to recompute activations in the backward pass (nil: `auto`). Memory and time
+        /// only: the weights are the same bit for bit, so it is not in the key.
+        public var recomputeActivations: RecomputeActivations?
+        public init(checkpointFolder: String? = nil, recomputeActivations: RecomputeActivations? = nil) {
+            self.checkpointFolder = checkpointFolder
+            self.recomputeActivations = recomputeActivations
+        }
     }
 
     public static func keyParams(_ p: Params) -> JSONValue {
@@ -142,6 +148,12 @@ public enum TrainStage: StageDefinition {
         options.maxTargetLength = r.maxTargetLength
         options.evaluateEvery = r.evalEvery
         options.microBatches = r.microBatches
+        let recompute = (settings.recomputeActivations ?? .auto).decide(
+            config: model.config, options: options,
+            encoderLength: streams.map { $0.inputs.map(\.count).max() ?? 1 }.max() ?? 1,
+            decoderLength: streams.map { $0.targets.map(\.count).max() ?? 1 }.max() ?? 1)
+        options.recomputeActivations = recompute.recompute
+        inputs.status(recompute.reason)
         let trainer = Trainer(model: model, options: options)
 
         let metric = Metric(rawValue: p.metric) ?? .exactMatch
