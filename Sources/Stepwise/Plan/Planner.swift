@@ -52,6 +52,8 @@ public enum Planner {
             }
             var recipe = e.train
             recipe.seeds = []   // the seed is the cell's
+            // The builder already makes one stage of equal keys; these only spare recomputing a
+            // key per cell (a generate stage's work hashes the prompt file).
             var subsamples: [String: Int] = [:]
             var generations: [String: Int] = [:]
             /// A cell's train stage (and the input format of a pretrained student); an embedded
