@@ -187,6 +187,42 @@ final class KnowledgeDistillationTests: XCTestCase {
         XCTAssertNil(hinton[0].distillation?.hiddenDistance)
     }
 
+    /// `hidden_layers` only picks the layers of a cosine or mse term: without one it would change
+    /// the key and nothing else, so it is an error at its own key, saying what to add.
+    func testHiddenLayersWithoutAHiddenTermIsAPositionedError() throws {
+        func kd(_ options: String) -> String { Self.spec(methods: "  knowledge_distillation: {teacher_size: big, \(options)}") }
+        for options in ["hidden_layers: uniform", "alpha: 0.5, hidden_layers: final", "losses: {ce: 1, kl: 0.5}, hidden_layers: uniform"] {
+            let found = try issues(kd(options))
+            XCTAssertEqual(found.map(\.path), ["methods.knowledge_distillation.hidden_layers"], options)
+            XCTAssertEqual(found.first?.line, 11, options)
+            let written = "  knowledge_distillation: {teacher_size: big, \(options)}"
+            XCTAssertEqual(found.first?.column, written.distance(from: written.startIndex, to: written.range(of: "hidden_layers")!.lowerBound) + 1)
+            XCTAssertTrue(found.first?.message.contains("`cosine` or `mse` term of `losses`") ?? false, found.first?.message ?? "")
+        }
+        // Any value of a swept `losses` with a hidden term makes it mean something.
+        XCTAssertNoThrow(try project.experiment(kd("losses: {ce: 1, mse: 0.1}, hidden_layers: uniform")))
+        XCTAssertNoThrow(try project.experiment(kd("losses: [{ce: 1}, {ce: 1, cosine: 0.1}], hidden_layers: uniform")))
+    }
+
+    /// `plan`'s cost estimate counts an embedded teacher's forward pass (a third of a training
+    /// step per example, at the teacher's size) on every step of a KD cell.
+    func testTheCostEstimateCountsTheTeachersForwardPass() throws {
+        let e = try project.experiment(Self.spec(methods: """
+              standard_finetune: {}
+              knowledge_distillation: {teacher_size: big}
+            """, sweep: "sweep: {data_fraction: [0.5], size: [s], seed: [0]}"))
+        let plan = try Planner.plan(e)
+        func cost(_ method: String, size: String = "s") throws -> Double {
+            try XCTUnwrap(plan.stages.first { $0.kind == .train && $0.cell?.method == method && $0.cell?.size == size }).work.cost
+        }
+        let steps = Double(e.train.steps * e.train.batchSize)
+        let s = try XCTUnwrap(e.student.size(named: "s")), big = try XCTUnwrap(e.student.size(named: "big"))
+        XCTAssertEqual(try cost("standard_finetune"), steps * TrainStage.weightMultiplyAdds(s))
+        XCTAssertEqual(try cost("knowledge_distillation"), steps * (TrainStage.weightMultiplyAdds(s) + TrainStage.weightMultiplyAdds(big) / 3),
+                       accuracy: 1e-6 * steps)
+        XCTAssertGreaterThan(try cost("standard_finetune", size: "big"), 0, "the teacher's own train stage is planned with its cost")
+    }
+
     /// DistilBERT's three terms by name end to end, and `kl: 0` with `ce: 1` is standard
     /// fine-tuning bit for bit.
     func testLossesByNameEndToEnd() throws {

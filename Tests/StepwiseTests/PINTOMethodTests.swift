@@ -56,6 +56,29 @@ final class PINTOMethodTests: XCTestCase {
         XCTAssertEqual(plan.stages.filter { $0.kind == .annotate }.count, 3, "train, valid and test annotated")
     }
 
+    /// `plan`'s cost estimate counts the counterfactual stream: a second batch every step.
+    func testTheCostEstimateCountsTheCounterfactualStream() throws {
+        let project = try TempProject()
+        defer { project.remove() }
+        let e = try project.experiment("""
+            name: pinto-cost
+            dataset: {kind: synthetic-arith, train_size: 64, valid_size: 16, test_size: 32, seed: 1, choices: 3}
+            teacher: {kind: synthetic, error_rate: 0.2, seed: 3}
+            student:
+              sizes: {tiny: {d_model: 16, layers: 1, heads: 2, d_ff: 32}}
+            methods:
+              standard_finetune: {}
+              pinto: {counterfactual: [false, true]}
+            """)
+        let trains = try Planner.plan(e).stages.filter { $0.kind == .train }
+        func cost(_ method: String, _ counterfactual: String?) throws -> Double {
+            try XCTUnwrap(trains.first { $0.cell?.method == method && $0.cell?.variant.string("counterfactual") == counterfactual }).work.cost
+        }
+        XCTAssertGreaterThan(try cost("standard_finetune", nil), 0)
+        XCTAssertEqual(try cost("pinto", "false"), try cost("standard_finetune", nil))
+        XCTAssertEqual(try cost("pinto", "true"), 2 * (try cost("standard_finetune", nil)))
+    }
+
     /// 30 % of the words (rounded) replaced, each by another word, the same way every time.
     func testCounterfactualPerturbationIsDeterministicAndReplacesThirtyPercent() {
         let words = (0..<20).map { "w\($0)" }

@@ -41,8 +41,13 @@ final class ShippedSpecsTests: XCTestCase {
                     XCTAssertEqual(e.teacher.kind, .synthetic)
                     XCTAssertEqual(e.dataset.kind, .syntheticArith)
                     let trained = Set(plan.stages.compactMap { $0.kind == .train ? $0.cell?.method : nil })
-                    XCTAssertEqual(trained, ["standard_finetune", "task_distillation", "distill_step_by_step", "pinto",
+                    XCTAssertEqual(trained, ["standard_finetune", "distill_step_by_step", "pinto",
                                              "soft_label_distillation", "knowledge_distillation"])
+                    XCTAssertEqual(e.dataset.answer, "letter")
+                    let variants = plan.stages.compactMap { $0.kind == .train ? $0.cell?.variant : nil }
+                    XCTAssertTrue(variants.contains { $0.values["counterfactual"]?.plain == "true" }, "PINTO with its regularizer")
+                    XCTAssertTrue(variants.contains { $0.values["losses"]?.plain.contains("cosine") ?? false }, "DistilBERT's three terms")
+                    XCTAssertTrue(variants.contains { GeneratedData.perExample($0) == 2 }, "teacher-generated data")
                     // The KD rows' teacher is the standard_finetune row's own train stage.
                     for kd in plan.stages where kd.kind == .train && kd.cell?.method == "knowledge_distillation" {
                         let teacher = try XCTUnwrap(kd.inputs.first { $0.role == "teacher" })

@@ -50,6 +50,21 @@ public struct LabelSet: Hashable, Sendable {
         return choices.firstIndex { Metric.normalizeChoice($0.text).text == wanted.text }
     }
 
+    /// Whether a label names its choice by letter alone (`c`, `(c)`): the synthetic task with
+    /// `answer: letter`. Such a task's every target is a letter, so soft and counterfactual
+    /// targets are written as letters too.
+    public static func isLetter(_ label: String) -> Bool { Metric.normalizeChoice(label).isLetterOnly }
+
+    /// Choice `j` written as a target in the form the gold label takes: its letter when the
+    /// label is a bare letter (and the choice has one), else its text.
+    public func target(_ j: Int, like label: String) -> String {
+        if LabelSet.isLetter(label), let letter = choices[j].letter { return letter }
+        return choices[j].text
+    }
+
+    /// The letter of the choice a label names (its text or its letter), nil if none.
+    public func letter(of label: String) -> String? { index(of: label).flatMap { choices[$0].letter } }
+
     /// The choice a teacher's token stands for, or nil (punctuation, another word, or a prefix
     /// of more than one label word). Lettered choices match on the letter (`b`, ` b`, `(b`);
     /// label words on a non-empty prefix (` neut` → neutral).

@@ -143,11 +143,13 @@ public enum PaperDatasetLoader {
     public static func cqaInput(question: String, choices: [String]) -> String {
         var lines = [question, "Answer Choices:"]
         for (i, c) in choices.enumerated() {
-            let letter = Character(Unicode.Scalar(UInt8(ascii: "a") + UInt8(i)))
-            lines.append("(\(letter)) \(c)")
+            lines.append("(\(choiceLetter(i))) \(c)")
         }
         return lines.joined(separator: "\n")
     }
+
+    /// The letter of choice `i` (0 → `a`).
+    public static func choiceLetter(_ i: Int) -> String { String(Character(Unicode.Scalar(UInt8(ascii: "a") + UInt8(i)))) }
 
     static func loadSplit(_ dataset: PaperDataset, _ split: Split, path: String, problems: inout ProblemCollector) -> [Example] {
         var out: [Example] = []

@@ -3,17 +3,17 @@ import Foundation
 /// The synthetic task as multiple choice (`dataset: {kind: synthetic-arith, choices: 4}`): each
 /// problem lists lettered candidate equations after `Answer Choices:`, as CQA lists its answers —
 /// the gold equation and `count − 1` near misses (one operator changed, or one number off by 1 to
-/// 3), all with different values — and the label is still the gold equation. It gives the
-/// offline quickstart a label set, which soft labels and PINTO's regularizer need.
+/// 3), all with different values — and the label is the gold equation, or with `letters` the
+/// gold choice's letter (`dataset.answer: letter`). It gives the offline quickstart a label set,
+/// which soft labels and PINTO's regularizer need; the choices are the same either way.
 /// Deterministic per (seed, example id); problems without a parsable gold equation keep their input.
 public enum SyntheticChoices {
-    public static func apply(_ splits: DatasetSplits, count: Int, seed: UInt64) -> DatasetSplits {
-        DatasetSplits(train: splits.train.map { apply($0, count: count, seed: seed) },
-                      valid: splits.valid.map { apply($0, count: count, seed: seed) },
-                      test: splits.test.map { apply($0, count: count, seed: seed) })
+    public static func apply(_ splits: DatasetSplits, count: Int, seed: UInt64, letters: Bool = false) -> DatasetSplits {
+        func each(_ examples: [Example]) -> [Example] { examples.map { apply($0, count: count, seed: seed, letters: letters) } }
+        return DatasetSplits(train: each(splits.train), valid: each(splits.valid), test: each(splits.test))
     }
 
-    static func apply(_ example: Example, count: Int, seed: UInt64) -> Example {
+    static func apply(_ example: Example, count: Int, seed: UInt64, letters: Bool = false) -> Example {
         guard let gold = EquationEvaluator.parse(example.label), let goldValue = EquationEvaluator.evaluate(gold) else {
             return example
         }
@@ -31,9 +31,11 @@ public enum SyntheticChoices {
             wrong.append(EquationEvaluator.render(candidate))
         }
         var choices = wrong
-        choices.insert(example.label, at: rng.int(in: 0...wrong.count))
+        let goldIndex = rng.int(in: 0...wrong.count)
+        choices.insert(example.label, at: goldIndex)
         var out = example
         out.input = PaperDatasetLoader.cqaInput(question: example.input, choices: choices)
+        if letters { out.label = PaperDatasetLoader.choiceLetter(goldIndex) }
         return out
     }
 

@@ -32,11 +32,15 @@ public struct GenerationFilter {
     let task: PaperTask
     let mode: ParseMode
     let metric: Metric
+    /// The dataset names choices by letter (`answer: letter`): a kept label is written as its
+    /// choice's letter, like the real ones, whatever form the teacher's answer took.
+    let letterLabels: Bool
 
     /// Every split's inputs; an input found in several splits is reported as the later one of
     /// train, valid, test (a leak into test is the one that matters).
     public init(splits: DatasetSplits, task: PaperTask, mode: ParseMode, metric: Metric) {
         self.task = task; self.mode = mode; self.metric = metric
+        letterLabels = !splits.train.isEmpty && splits.train.allSatisfy { LabelSet.isLetter($0.label) }
         for split in Split.allCases {
             for e in splits[split] {
                 exact[e.input] = Seen(split: split, id: e.id)
@@ -64,6 +68,7 @@ public struct GenerationFilter {
             c.verdict = .labelRejected
             return c
         }
+        if letterLabels, let letter = LabelSet.of(input: input)?.letter(of: c.label) { c.label = letter }
         c.verdict = .kept
         exact[input] = Seen(split: nil, id: id)
         normalized[key] = Seen(split: nil, id: id)

@@ -38,8 +38,10 @@ public struct GenerationPrompt: Hashable, Sendable {
         switch task {
         case .svamp: return "The answer is \(label)."
         case .cqa:
-            let letter = LabelSet.lettered(input).flatMap { cs in cs.first { $0.text == label }?.letter } ?? "a"
-            return "So the answer is (\(letter)) \(label)."
+            // A letter label (`answer: letter`) is shown with its choice's text, as CQA answers.
+            let labels = LabelSet.of(input: input)
+            let choice = labels.flatMap { set in set.index(of: label).map { set.choices[$0] } }
+            return "So the answer is (\(choice?.letter ?? "a")) \(choice?.text ?? label)."
         case .anli: return "So the answer is \(label)."
         case .esnli: return "Answer: \(label)"
         }

@@ -11,7 +11,7 @@ public enum DistillStepByStep: DistillationMethod {
     public static let labelPrefix = "[label]"
     public static let rationalePrefix = "[rationale]"
     public static var teacherSplits: Set<Split> { [.train] }
-    public static var streamCount: Int { 2 }
+    public static func streamCount(_ variant: MethodVariant) -> Int { 2 }
 
     public static var options: [MethodOption] {
         [MethodOption(key: "lambda", kind: .number(minimum: 0), defaults: [.number(1)],

@@ -19,8 +19,8 @@ public protocol DistillationMethod: Sendable {
     static var teacherSplits: Set<Split> { get }
     /// Shown next to the row: the teacher is needed at deployment.
     static var needsTeacherAtTest: Bool { get }
-    /// How many loss streams a training step runs (for the cost estimate).
-    static var streamCount: Int { get }
+    /// How many loss streams a training step of this variant runs (for the cost estimate).
+    static func streamCount(_ variant: MethodVariant) -> Int
     /// Whether teacher-generated examples (`synthetic: {per_example: n}`, `GeneratedData`) can
     /// be mixed into its training examples: each comes with an input, a label and the
     /// generation's rationale, which the method reads like a real example and its annotation.
@@ -47,7 +47,7 @@ extension DistillationMethod {
     public static var trainsStudent: Bool { true }
     public static var teacherSplits: Set<Split> { [] }
     public static var needsTeacherAtTest: Bool { false }
-    public static var streamCount: Int { 1 }
+    public static func streamCount(_ variant: MethodVariant) -> Int { 1 }
     /// Every method that trains a student without reading the teacher at test time: a generated
     /// example has no teacher output to show at test, but trains like a real one.
     public static var learnsFromGeneratedExamples: Bool { trainsStudent && !needsTeacherAtTest }
@@ -108,10 +108,16 @@ public struct MethodOption: Sendable {
     /// Another option (declared before this one) that replaces this one when given: the cell
     /// then has no value for it, and the spec may not write both.
     public var yieldsTo: String?
+    /// A `.weights` option and the terms of it through which this one acts (`hidden_layers`
+    /// picks the layers of a `cosine` or `mse` term of `losses`): given without any of them,
+    /// the option would be silently ignored, so the spec is rejected (`OptionTermCheck`).
+    public var actsThrough: (option: String, terms: [String])?
 
     public init(key: String, kind: Kind, defaults: [JSONValue], meaning: String, yieldsTo: String? = nil,
+                actsThrough: (option: String, terms: [String])? = nil,
                 display: @escaping @Sendable (JSONValue) -> String, field: String? = nil, absentValue: JSONValue? = nil) {
         self.key = key; self.kind = kind; self.defaults = defaults; self.meaning = meaning; self.yieldsTo = yieldsTo
+        self.actsThrough = actsThrough
         self.display = display
         self.field = field; self.absentValue = absentValue
     }

@@ -29,6 +29,7 @@ public enum KnowledgeDistillation: DistillationMethod {
                       display: { "losses \($0.plain)" }),
          MethodOption(key: "hidden_layers", kind: .choice(["final", "uniform"]), defaults: [],
                       meaning: "which decoder layers the cosine or mse term matches (final: the last, as the heads read it; uniform: every student layer against evenly spread teacher layers)",
+                      actsThrough: (option: "losses", terms: ["cosine", "mse"]),
                       display: { "\($0.plain) layers" }),
          MethodOption(key: "alpha", kind: .number(minimum: 0, maximum: 1), defaults: [.number(0.5)],
                       meaning: "the weight α of the soft-target term against the cross-entropy", yieldsTo: "losses",

@@ -16,6 +16,8 @@ public enum PINTO: DistillationMethod {
     public static let perturbedShare = 0.3
     public static var teacherSplits: Set<Split> { [.train, .valid, .test] }
     public static var needsTeacherAtTest: Bool { true }
+    /// The counterfactual regularizer is a second stream, trained every step beside the first.
+    public static func streamCount(_ variant: MethodVariant) -> Int { variant.string("counterfactual") == "true" ? 2 : 1 }
 
     public static var options: [MethodOption] {
         [MethodOption(key: "counterfactual", kind: .choice(["false", "true"]), defaults: [.string("false")],
@@ -51,9 +53,9 @@ public enum PINTO: DistillationMethod {
             guard !r.isEmpty else { continue }
             let broken = input(e, rationale: perturbed(r, id: e.id, vocabulary: vocabulary), format: format)
             let gold = labels.index(of: e.label)
-            for (j, choice) in labels.choices.enumerated() {
+            for j in labels.choices.indices {
                 inputs.append(broken)
-                targets.append(j == gold ? e.label : choice.text)
+                targets.append(j == gold ? e.label : labels.target(j, like: e.label))
                 weights.append(1 / Double(labels.choices.count))
             }
         }

@@ -62,7 +62,7 @@ public enum SoftLabelDistillation: DistillationMethod {
             let kept = t.indices.filter { t[$0] >= smallestWeight }
             let total = kept.reduce(goldOutside) { $0 + t[$1] }
             if goldOutside > 0 { add(e, e.label, goldOutside / total) }
-            for j in kept { add(e, j == gold ? e.label : labels.choices[j].text, t[j] / total) }
+            for j in kept { add(e, j == gold ? e.label : labels.target(j, like: e.label), t[j] / total) }
         }
         let allOne = weights.allSatisfy { $0 == 1 }
         return [TextStream(name: "label", inputs: inputs, targets: targets, weight: 1, exampleWeights: allOne ? nil : weights)]

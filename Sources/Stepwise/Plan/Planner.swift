@@ -98,14 +98,15 @@ public enum Planner {
                 for split in [Split.train, .valid] where method.teacherSplits.contains(split) {
                     if let a = annotate[split] { inputs.append(("annotate_\(split.rawValue)", a)) }
                 }
-                if let teacher = method.teacherStudent(cell.variant) {
+                let teacher = method.teacherStudent(cell.variant)
+                if let teacher {
                     inputs.append((TrainStage.teacherRole, try addTrain(try teacher.cell(for: cell)).index))
                 }
-                let train = b.add("train[\(cell.label)]",
-                                  TrainStage.work(.init(cell: cell, methodVersion: method.version, size: size, dropout: dropout,
-                                                        recipe: recipe, metric: e.dataset.metric, validationLimit: 256,
-                                                        trainer: TrainerVersion.current, pretrained: pretrained), settings: settings),
-                                  inputs, cell: cell)
+                let params = TrainStage.Params(cell: cell, methodVersion: method.version, size: size, dropout: dropout,
+                                               recipe: recipe, metric: e.dataset.metric, validationLimit: 256,
+                                               trainer: TrainerVersion.current, pretrained: pretrained)
+                let cost = TrainStage.estimatedCost(params, teacher: teacher.flatMap { e.student.size(named: $0.size) })
+                let train = b.add("train[\(cell.label)]", TrainStage.work(params, settings: settings, cost: cost), inputs, cell: cell)
                 return (train, pretrained?.inputFormat)
             }
             for cell in cells {

@@ -41,8 +41,14 @@ extension StageDefinition {
 
     /// A runnable stage of this kind with these params.
     static func work(_ params: Params, settings: Settings) -> StageWork {
+        work(params, settings: settings, cost: estimatedCost(params))
+    }
+
+    /// The same with a cost the planner estimated from more than the params (an embedded
+    /// teacher's shape, which a train stage's params name but do not hold).
+    static func work(_ params: Params, settings: Settings, cost: Double) -> StageWork {
         StageWork(kind: kind, version: version, keyParams: keyParams(params),
-                  cost: estimatedCost(params),
+                  cost: cost,
                   encode: { try JobCodec.encoder.encode(JobPayload(params: params, settings: settings)) },
                   run: { inputs, output in try run(params, settings: settings, inputs: inputs, output: output) })
     }

@@ -5,7 +5,7 @@ import Yams
 enum DatasetSection {
     static let commonKeys = ["kind", "metric"]
     static let keysByKind: [DatasetKind: [String]] = [
-        .syntheticArith: ["train_size", "valid_size", "test_size", "seed", "operations", "distractor_rate", "choices"],
+        .syntheticArith: ["train_size", "valid_size", "test_size", "seed", "operations", "distractor_rate", "choices", "answer"],
         .svamp: ["path"], .cqa: ["path"], .esnli: ["path"], .anli1: ["path"],
         .jsonl: ["train", "valid", "test", "input_field", "label_field", "rationale_field"],
     ]
@@ -22,8 +22,8 @@ enum DatasetSection {
             reader.fail(f.keyNode(key), f.path(key), "`\(key)` does not apply to dataset kind `\(kindName)`; expected one of \(SpecReader.list(valid))",
                         suggestion: Suggestion.closest(to: key, among: valid))
         }
-        let metric = f.oneOf("metric", SpecParser.metrics) ?? DatasetSpec.defaultMetric(for: kind)
-        var spec = DatasetSpec(kind: kind, metric: metric)
+        let metricWritten = f.oneOf("metric", SpecParser.metrics)
+        var spec = DatasetSpec(kind: kind, metric: metricWritten ?? DatasetSpec.defaultMetric(for: kind))
         switch kind {
         case .syntheticArith:
             spec.trainSize = f.int("train_size", min: 8) ?? 2000
@@ -48,6 +48,7 @@ enum DatasetSection {
                     spec.choices = k
                 }
             }
+            readAnswer(f, into: &spec, metricWritten: metricWritten, reader: reader)
             if let r = f.double("distractor_rate") {
                 if r < 0 || r > 1 {
                     reader.fail(f.value("distractor_rate"), f.path("distractor_rate"), "expected a share in [0, 1], found \(r)")
@@ -77,6 +78,25 @@ enum DatasetSection {
         }
         return spec
     }
+
+    /// `answer: letter` (multiple choice answered by the letter): needs `choices:`, and is scored
+    /// by `choice` (a letter against a letter) unless the spec says otherwise — never `equation`,
+    /// which no letter passes. Unset: the equation, and the stage key unchanged.
+    static func readAnswer(_ f: Fields, into spec: inout DatasetSpec, metricWritten: String?, reader: SpecReader) {
+        guard let answer = f.oneOf("answer", answerForms), answer == "letter" else { return }
+        guard spec.choices != nil else {
+            reader.fail(f.value("answer"), f.path("answer"), "`answer: letter` names a choice by its letter; add `choices:` (e.g. `choices: 4`)")
+            return
+        }
+        if metricWritten == Metric.equation.rawValue {
+            reader.fail(f.value("metric"), f.path("metric"), "`metric: equation` scores no letter answer (`answer: letter`); use `choice` or `exact_match`")
+        }
+        spec.answer = answer
+        if metricWritten == nil { spec.metric = Metric.choice.rawValue }
+    }
+
+    /// What a synthetic multiple-choice label is: the gold equation (default) or its letter.
+    static let answerForms = ["equation", "letter"]
 
     static func resolve(_ p: String, _ root: URL) -> URL {
         p.hasPrefix("/") ? URL(fileURLWithPath: p) : root.appendingPathComponent(p)

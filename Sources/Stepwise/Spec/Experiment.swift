@@ -48,6 +48,10 @@ public struct DatasetSpec: Codable, Hashable, Sendable {
     public var distractorRate: Double?
     /// Multiple choice: this many lettered candidate equations in each input (nil = open answers).
     public var choices: Int?
+    /// Multiple choice answered by the choice's letter (`answer: letter`: the label is `c`, not
+    /// the equation; nil = the equation). A letter is one token, so a small student has a label
+    /// it can learn to pick; the rationale still works the equation out.
+    public var answer: String?
     // paper datasets
     public var path: String?
     // jsonl

@@ -53,6 +53,7 @@ public enum SpecParser {
             TeacherStudentCheck.run(top.value("methods"), sweepNode: top.value("sweep"), student: student, methods: methods,
                                     sweep: sweep, reader: reader)
         }
+        if let methods, let sweep { OptionTermCheck.run(top.value("methods"), methods: methods, sweep: sweep, reader: reader) }
         let report = ReportSection.read(top.value("report"), reader: reader, student: student)
         let claims = ClaimsSection.read(top.value("claims"), reader: reader)
         if let student, let sweep {

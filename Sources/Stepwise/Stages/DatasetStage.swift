@@ -34,7 +34,9 @@ public enum DatasetStage: StageDefinition {
             if let r = spec.distractorRate { mix.distractorRate = r }
             let open = SyntheticArith.splits(train: spec.trainSize ?? 2000, valid: spec.validSize ?? 200,
                                              test: spec.testSize ?? 500, seed: UInt64(spec.seed ?? 0), mix: mix)
-            splits = spec.choices.map { SyntheticChoices.apply(open, count: $0, seed: UInt64(spec.seed ?? 0)) } ?? open
+            splits = spec.choices.map {
+                SyntheticChoices.apply(open, count: $0, seed: UInt64(spec.seed ?? 0), letters: spec.answer == "letter")
+            } ?? open
         case .svamp, .cqa, .esnli, .anli1:
             let paper = PaperDataset(rawValue: spec.kind.rawValue)!
             splits = try PaperDatasetLoader.load(paper, directory: settings.directory ?? "")

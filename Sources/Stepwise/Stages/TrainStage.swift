@@ -77,12 +77,21 @@ public enum TrainStage: StageDefinition {
     }
 
     /// Multiply-adds of the weights × examples per step × steps × streams.
-    public static func estimatedCost(_ p: Params) -> Double {
-        let s = p.size
+    public static func estimatedCost(_ p: Params) -> Double { estimatedCost(p, teacher: nil) }
+
+    /// The same, plus an embedded teacher's forward pass (`teacher`: its size) on every example
+    /// of every step: a forward without a backward is about a third of a training step's
+    /// multiply-adds. The planner knows the teacher's size; the params name it only.
+    public static func estimatedCost(_ p: Params, teacher: StudentSize?) -> Double {
+        let streams = Double(MethodRegistry.named(p.cell.method)?.streamCount(p.cell.variant) ?? 1)
+        let examples = Double(p.recipe.steps * p.recipe.batchSize) * streams
+        return examples * (weightMultiplyAdds(p.size) + (teacher.map(weightMultiplyAdds) ?? 0) / 3)
+    }
+
+    /// Multiply-adds of a size's weight matrices per token (the embeddings and head aside).
+    static func weightMultiplyAdds(_ s: StudentSize) -> Double {
         let inner = Double(s.heads * s.dKv), d = Double(s.dModel), ff = Double(s.dFF)
-        let weights = Double(s.layers) * (4 * d * inner + 3 * d * ff) + Double(s.decoderLayers) * (8 * d * inner + 3 * d * ff)
-        let streams = Double(MethodRegistry.named(p.cell.method)?.streamCount ?? 1)
-        return weights * Double(p.recipe.steps * p.recipe.batchSize) * streams
+        return Double(s.layers) * (4 * d * inner + 3 * d * ff) + Double(s.decoderLayers) * (8 * d * inner + 3 * d * ff)
     }
 
     public static func run(_ p: Params, settings: Settings, inputs: StageInputs, output: StageOutput) throws {

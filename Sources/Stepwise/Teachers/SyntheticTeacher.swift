@@ -60,7 +60,7 @@ public struct SyntheticTeacher: Sendable {
     func answer(_ example: Example) -> Annotation {
         var rng = SeededRandom(seed: seed, example.id, example.input)
         let mistake = rng.chance(errorRate)
-        guard let gold = EquationEvaluator.parse(example.label),
+        guard let gold = EquationEvaluator.parse(SyntheticTeacher.goldEquation(example)),
               let goldValue = EquationEvaluator.evaluate(gold) else {
             // Nothing to reason about: an honest "don't know", which parses to no label.
             let raw = "I cannot work out this problem."
@@ -91,9 +91,19 @@ public struct SyntheticTeacher: Sendable {
         return annotation
     }
 
+    /// The equation the example's label stands for: the label itself, or for a letter label
+    /// (`dataset.answer: letter`) the text of the choice it names.
+    static func goldEquation(_ example: Example) -> String {
+        guard LabelSet.isLetter(example.label), let labels = LabelSet.of(example), let i = labels.index(of: example.label) else {
+            return example.label
+        }
+        return labels.choices[i].text
+    }
+
     /// A multiple-choice problem (`SyntheticChoices`): it works out the gold equation — or, when
     /// mistaken, one of the wrong choices picked at random — and answers CQA-style,
-    /// "… So the answer is (c) ( 12 + 7 )."
+    /// "… So the answer is (c) ( 12 + 7 )." Its label is the choice's text as the CQA rule reads
+    /// it, or the letter when the example's label is one (`answer: letter`).
     func answerChoice(_ example: Example, gold: EquationExpr, choices: [LabelSet.Choice], mistake: Bool,
                       rng: inout SeededRandom) -> Annotation {
         let goldIndex = LabelSet(choices: choices).index(of: example.label)
@@ -110,7 +120,9 @@ public struct SyntheticTeacher: Sendable {
         if formatErrorRate > 0, rng.chance(formatErrorRate) {
             raw = "\(rationale) So we get \(answer) in the end.\n\nQ: " + rng.pick(SyntheticTeacher.runOnQuestions)
         }
-        return PaperOutputParser.annotation(id: example.id, raw: raw, task: .cqa)
+        var annotation = PaperOutputParser.annotation(id: example.id, raw: raw, task: .cqa)
+        if annotation.parsed, LabelSet.isLetter(example.label) { annotation.label = choices[chosen].letter ?? annotation.label }
+        return annotation
     }
 
     // MARK: - Reading the story
