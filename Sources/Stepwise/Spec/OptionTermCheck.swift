@@ -17,18 +17,12 @@ enum OptionTermCheck {
                 }
                 guard !named else { continue }
                 let terms = through.terms.map { "`\($0)`" }.joined(separator: " or ")
-                reader.fail(keyNode(TeacherStudentCheck.mappingValue(methodsNode, spec.name), option.key) ?? methodsNode,
+                let methodNode = TeacherStudentCheck.mappingValue(methodsNode, spec.name)
+                reader.fail(TeacherStudentCheck.mappingEntry(methodNode, option.key)?.key ?? methodsNode,
                             "methods.\(spec.name).\(option.key)",
                             "`\(option.key)` acts only through a \(terms) term of `\(through.option)`, and no value of `\(through.option)` "
                             + "has one: add one (e.g. `\(through.option): {ce: 1, kl: 0.5, \(through.terms[0]): 0.1}`) or remove `\(option.key)`")
             }
         }
-    }
-
-    /// The key node of `key` in a mapping node (where the error points).
-    static func keyNode(_ node: Node?, _ key: String) -> Node? {
-        guard case .mapping(let mapping)? = node else { return nil }
-        for (k, _) in mapping where k.scalar?.string == key { return k }
-        return nil
     }
 }

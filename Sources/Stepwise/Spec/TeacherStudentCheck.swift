@@ -39,12 +39,15 @@ enum TeacherStudentCheck {
 
     static func describe(_ kind: StudentKind) -> String { kind == .pretrained ? "pretrained" : "trained from scratch" }
 
-    /// The value under `key` in a mapping node.
-    static func mappingValue(_ node: Node?, _ key: String) -> Node? {
+    /// The key and value nodes of `key` in a mapping node (where errors point).
+    static func mappingEntry(_ node: Node?, _ key: String) -> (key: Node, value: Node)? {
         guard case .mapping(let mapping)? = node else { return nil }
-        for (k, v) in mapping where k.scalar?.string == key { return v }
+        for (k, v) in mapping where k.scalar?.string == key { return (k, v) }
         return nil
     }
+
+    /// The value under `key` in a mapping node.
+    static func mappingValue(_ node: Node?, _ key: String) -> Node? { mappingEntry(node, key)?.value }
 
     /// The nodes of an option's values (one scalar, or a list's items), for positions.
     static func optionNodes(_ node: Node?, _ key: String) -> [Node] {
