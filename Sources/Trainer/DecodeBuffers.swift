@@ -22,7 +22,7 @@ final class DecodeBuffers {
         qkv = FloatBuffer(B * 3 * inner); attn = FloatBuffer(B * inner)
         h01 = FloatBuffer(B * 2 * c.dFF); gated = FloatBuffer(B * c.dFF)
         logits = FloatBuffer(B * c.vocabSize)
-        scores = FloatBuffer(max(T, te)); bias = FloatBuffer(c.numHeads * T)
+        scores = FloatBuffer(c.numHeads * max(T, te)); bias = FloatBuffer(c.numHeads * T)
     }
 
     /// Whether a batch fits; the caches' row stride is this buffer's `maxNewTokens`, whatever the call asks for.

@@ -129,11 +129,8 @@ extension T5Model {
                 for b in 0..<B {
                     (selfK[l].p + (b * T + t) * inner).update(from: qkv.p + b * 3 * inner + inner, count: inner)
                     (selfV[l].p + (b * T + t) * inner).update(from: qkv.p + b * 3 * inner + 2 * inner, count: inner)
-                    for h in 0..<H {
-                        kernels.attend(attn.p + b * inner + h * dk, qkv.p + b * 3 * inner + h * dk,
-                                       selfK[l].p + b * T * inner + h * dk, selfV[l].p + b * T * inner + h * dk,
-                                       inner, t + 1, dk, bias.p + h * T, nil, scores.p)
-                    }
+                    kernels.attend(attn.p + b * inner, qkv.p + b * 3 * inner, selfK[l].p + b * T * inner,
+                                   selfV[l].p + b * T * inner, inner, t + 1, H, dk, bias.p, T, nil, scores.p)
                 }
                 packed.layers[l].selfOut.forward(tmp.p, attn.p, m: B)
                 addInPlace(x.p, tmp.p, B * d)
@@ -142,11 +139,9 @@ extension T5Model {
                 packed.layers[l].crossQuery.forward(qkv.p, norm.p, m: B)
                 batch.inputMask.withUnsafeBufferPointer { maskBuf in
                     for b in 0..<B {
-                        for h in 0..<H {
-                            let kv = crossKV[l].p + b * te * 2 * inner
-                            kernels.attend(attn.p + b * inner + h * dk, qkv.p + b * inner + h * dk, kv + h * dk,
-                                           kv + inner + h * dk, 2 * inner, te, dk, nil, maskBuf.baseAddress! + b * te, scores.p)
-                        }
+                        let kv = crossKV[l].p + b * te * 2 * inner
+                        kernels.attend(attn.p + b * inner, qkv.p + b * inner, kv, kv + inner, 2 * inner, te, H, dk,
+                                       nil, 0, maskBuf.baseAddress! + b * te, scores.p)
                     }
                 }
                 packed.layers[l].crossOut.forward(tmp.p, attn.p, m: B)

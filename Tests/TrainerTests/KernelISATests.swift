@@ -75,22 +75,36 @@ final class KernelISATests: XCTestCase {
     }
 
     func testCachedAttentionSameBitsOnEveryISAAndCorrect() {
-        let (n, dk, ld) = (23, 13, 40)
-        let q = random(dk, seed: 1, scale: 1), keys = random(n * ld, seed: 2, scale: 1), values = random(n * ld, seed: 3)
-        let bias = random(n, seed: 4, scale: 1), mask = (0..<n).map { Float($0 % 4 == 2 ? 0 : 1) }
+        // Three heads side by side in rows of ld floats (with a gap), a bias row per head.
+        let (n, heads, dk, ld, biasStride) = (23, 3, 13, 44, 25)
+        let q = random(heads * dk, seed: 1, scale: 1), keys = random(n * ld, seed: 2, scale: 1), values = random(n * ld, seed: 3)
+        let bias = random(heads * biasStride, seed: 4, scale: 1), mask = (0..<n).map { Float($0 % 4 == 2 ? 0 : 1) }
         func run(_ k: tk_kernels) -> [Float] {
-            var out = [Float](repeating: .nan, count: dk), scores = [Float](repeating: 0, count: n)
-            k.attend(&out, q, keys, values, ld, n, dk, bias, mask, &scores)
+            var out = [Float](repeating: .nan, count: heads * dk), scores = [Float](repeating: 0, count: heads * n)
+            k.attend(&out, q, keys, values, ld, n, heads, dk, bias, biasStride, mask, &scores)
             return out
         }
         let reference = run(generic)
-        for k in all.dropFirst() { XCTAssertEqual(bits(run(k)), bits(reference), name(k)) }
-        let logits = (0..<n).map { j in (0..<dk).reduce(Double(bias[j])) { $0 + Double(q[$1]) * Double(keys[j * ld + $1]) } }
-        let kept = (0..<n).filter { mask[$0] != 0 }, m = kept.map { logits[$0] }.max()!
-        let z = kept.reduce(0) { $0 + exp(logits[$1] - m) }
-        for i in 0..<dk {
-            let want = kept.reduce(0) { $0 + exp(logits[$1] - m) / z * Double(values[$1 * ld + i]) }
-            XCTAssertEqual(Double(reference[i]), want, accuracy: 1e-5)
+        for k in all { XCTAssertEqual(bits(run(k)), bits(reference), name(k)) }
+        for k in all {
+            // All heads in one call give each head the bits of a call for that head alone.
+            for h in 0..<heads {
+                var out = [Float](repeating: .nan, count: dk), scores = [Float](repeating: 0, count: n)
+                k.attend(&out, Array(q[(h * dk)...]), Array(keys[(h * dk)...]), Array(values[(h * dk)...]), ld, n, 1, dk,
+                         Array(bias[(h * biasStride)...]), 0, mask, &scores)
+                XCTAssertEqual(bits(out), bits(Array(reference[(h * dk)..<((h + 1) * dk)])), "\(name(k)) head \(h)")
+            }
+        }
+        for h in 0..<heads {
+            let logits = (0..<n).map { j in
+                (0..<dk).reduce(Double(bias[h * biasStride + j])) { $0 + Double(q[h * dk + $1]) * Double(keys[j * ld + h * dk + $1]) }
+            }
+            let kept = (0..<n).filter { mask[$0] != 0 }, m = kept.map { logits[$0] }.max()!
+            let z = kept.reduce(0) { $0 + exp(logits[$1] - m) }
+            for i in 0..<dk {
+                let want = kept.reduce(0) { $0 + exp(logits[$1] - m) / z * Double(values[$1 * ld + h * dk + i]) }
+                XCTAssertEqual(Double(reference[h * dk + i]), want, accuracy: 1e-5, "head \(h)")
+            }
         }
     }
 

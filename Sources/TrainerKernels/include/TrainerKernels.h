@@ -38,11 +38,13 @@ typedef struct {
     /// may be NULL); the other keys up to `count` get 0, and a row with every key masked is all 0.
     void (*softmax_row)(float *row, const float *bias, const float *mask, long limit, long count);
 
-    /// One query's attention over n cached keys and values (greedy decoding): out[dk] =
-    /// Σ_j p_j · values[j] with p = softmax_row(q · keys[j] + bias[j], mask) (bias, mask may be
-    /// NULL); keys[j] and values[j] are rows `ld` floats apart; `scores` is scratch of n floats.
-    void (*attend)(float *out, const float *q, const float *keys, const float *values, long ld, long n, long dk,
-                   const float *bias, const float *mask, float *scores);
+    /// One query's attention over n cached keys and values, for each of `heads` heads (greedy
+    /// decoding): out[h·dk ..< (h+1)·dk] = Σ_j p_hj · values[j][h·dk ..< (h+1)·dk] with p_h =
+    /// softmax_row(q_h · keys[j][h·dk ...] + bias[h·bias_stride + j], mask) (bias, mask may be NULL);
+    /// keys[j] and values[j] are rows `ld` floats apart holding every head side by side; `scores`
+    /// is scratch of heads·n floats. Each head's result has the bits of a one-head call.
+    void (*attend)(float *out, const float *q, const float *keys, const float *values, long ld, long n, long heads,
+                   long dk, const float *bias, long bias_stride, const float *mask, float *scores);
 
     /// log Σ_j exp(row[j]) over n values (max-shifted).
     float (*log_sum_exp)(const float *row, long n);
