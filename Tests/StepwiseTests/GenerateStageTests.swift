@@ -75,6 +75,43 @@ final class GenerateStageTests: XCTestCase {
         return Dictionary(plan.stages.map { ($0.label, $0.key) }, uniquingKeysWith: { a, _ in a })
     }
 
+    /// New problems follow the dataset's difficulty mix, as the real ones do: with only
+    /// three-operation problems asked for, every problem the teacher writes itself has three
+    /// operations (its copies of shown examples keep theirs).
+    func testNewProblemsFollowTheDatasetsMix() throws {
+        let shown = Array(Self.splits.train.prefix(4))
+        let threeOnly = SyntheticArith.Mix(oneOperation: 0, twoOperations: 0, threeOperations: 1)
+        func operationCounts(_ mix: SyntheticArith.Mix) -> [Int] {
+            let text = SyntheticTeacher(errorRate: 0, seed: 0).generate(shown: shown, count: 60, mix: mix)
+            let shownInputs = Set(shown.map { NormalizedText.of($0.input) })
+            return text.components(separatedBy: "\n\nQ: ").dropFirst().compactMap { block -> Int? in
+                let lines = block.components(separatedBy: "\n")
+                guard let answer = lines.first(where: { $0.hasPrefix("A: ") }), !shownInputs.contains(NormalizedText.of(lines[0])),
+                      let marker = answer.range(of: "The answer is ") else { return nil }
+                return answer[marker.upperBound...].filter { "+-*/".contains($0) }.count
+            }
+        }
+        let mixed = operationCounts(.standard), three = operationCounts(threeOnly)
+        XCTAssertGreaterThan(three.count, 30)
+        XCTAssertEqual(Set(three), [3])
+        XCTAssertTrue(mixed.contains(1) && mixed.contains(2), "the default mix has one- and two-operation problems: \(mixed)")
+    }
+
+    /// A spec's `operations` and `distractor_rate` reach the generate stage, in its key; the
+    /// default mix leaves the key as it was.
+    func testTheDatasetsMixReachesTheGenerateStage() throws {
+        let spec = Self.base.replacingOccurrences(of: "standard_finetune: {}", with: "standard_finetune: {synthetic: {per_example: 2}}")
+        func mix(_ yaml: String, _ name: String) throws -> SyntheticArith.Mix? {
+            let plan = try Planner.plan(try project.experiment(yaml, name: name))
+            let stage = try XCTUnwrap(plan.stages.first { $0.label == "generate[synthetic f=0.5 seed=0 ×2]" })
+            return try JSONDecoder.snakeCase.decode(GenerateStage.Params.self, from: Data(stage.work.keyParams.canonical.utf8)).mix
+        }
+        XCTAssertNil(try mix(spec, "a"))
+        XCTAssertNil(try mix(spec.replacingOccurrences(of: "test_size: 32}", with: "test_size: 32, operations: [4, 4, 2]}"), "b"))
+        XCTAssertEqual(try mix(spec.replacingOccurrences(of: "test_size: 32}", with: "test_size: 32, operations: [1, 1, 0], distractor_rate: 0}"), "c"),
+                       SyntheticArith.Mix(oneOperation: 1, twoOperations: 1, threeOperations: 0, distractorRate: 0))
+    }
+
     func testPerExampleZeroKeepsEveryKey() throws {
         let base = try keys(Self.base, "a")
         let off = try keys(Self.base.replacingOccurrences(of: "standard_finetune: {}", with: "standard_finetune: {synthetic: {per_example: 0}}"), "b")

@@ -213,7 +213,16 @@ public enum Planner {
         generate.prompt = nil
         return GenerateStage.work(.init(teacher: annotate.teacher, generate: generate, prompt: e.teacher.kind == .openai ? prompt : nil,
                                         implementation: annotate.implementation, dataset: e.dataset.kind, metric: e.dataset.metric,
-                                        dataFraction: fraction, seed: seed, perExample: perExample), settings: s)
+                                        dataFraction: fraction, seed: seed, perExample: perExample,
+                                        mix: syntheticMix(e)), settings: s)
+    }
+
+    /// The mix the synthetic teacher writes new problems with: the synthetic task's own, when
+    /// the spec changes it from the default.
+    static func syntheticMix(_ e: Experiment) -> SyntheticArith.Mix? {
+        guard e.teacher.kind == .synthetic, e.dataset.kind == .syntheticArith else { return nil }
+        let mix = e.dataset.syntheticMix
+        return mix == .standard ? nil : mix
     }
 
     /// Adds stages, computing each key from its already-keyed inputs. A stage whose key is

@@ -27,13 +27,8 @@ public enum DatasetStage: StageDefinition {
         let splits: DatasetSplits
         switch spec.kind {
         case .syntheticArith:
-            var mix = SyntheticArith.Mix.standard
-            if let w = spec.operationWeights, w.count == 3 {
-                mix.oneOperation = w[0]; mix.twoOperations = w[1]; mix.threeOperations = w[2]
-            }
-            if let r = spec.distractorRate { mix.distractorRate = r }
             let open = SyntheticArith.splits(train: spec.trainSize ?? 2000, valid: spec.validSize ?? 200,
-                                             test: spec.testSize ?? 500, seed: UInt64(spec.seed ?? 0), mix: mix)
+                                             test: spec.testSize ?? 500, seed: UInt64(spec.seed ?? 0), mix: spec.syntheticMix)
             splits = spec.choices.map {
                 SyntheticChoices.apply(open, count: $0, seed: UInt64(spec.seed ?? 0), letters: spec.answer == "letter")
             } ?? open

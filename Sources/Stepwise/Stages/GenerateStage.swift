@@ -25,6 +25,9 @@ public enum GenerateStage: StageDefinition {
         public var dataFraction: Double
         public var seed: Int
         public var perExample: Int
+        /// The synthetic task's difficulty mix when the spec sets one (the synthetic teacher's new
+        /// problems follow it); nil for the default mix and other datasets, which keeps their keys.
+        public var mix: SyntheticArith.Mix?
     }
 
     public typealias Settings = AnnotateStage.Settings
@@ -50,7 +53,7 @@ public enum GenerateStage: StageDefinition {
             let task: PaperTask = subset.contains { LabelSet.lettered($0.input) != nil } ? .cqa : .svamp
             let teacher = SyntheticTeacher(errorRate: t.errorRate ?? 0.15, seed: UInt64(t.seed ?? 0))
             artifact = try run.run(filter: GenerationFilter(splits: splits, task: task, mode: mode, metric: metric), what: what) { indices in
-                indices.map { CachedTeacherResponse(text: teacher.generate(shown: run.shown($0), count: g.perRequest)) }
+                indices.map { CachedTeacherResponse(text: teacher.generate(shown: run.shown($0), count: g.perRequest, mix: p.mix ?? .standard)) }
             }
         case .openai:
             let promptFile = URL(fileURLWithPath: settings.promptFile ?? "")

@@ -2,8 +2,8 @@ import Foundation
 
 /// The synthetic teacher writing new training examples, offline, as an LLM prompted with a
 /// generation prompt would — in the `Q: … A: …` block format `GeneratedExampleParser` reads,
-/// after a one-line preamble. Deterministic in the request (its seed, the shown examples and
-/// the count asked for), independent of anything else.
+/// after a one-line preamble. Deterministic in the request (its seed, the shown examples, the
+/// mix and the count asked for), independent of anything else.
 ///
 /// Each block is, drawn independently:
 /// - with probability `copyRate`, a shown example's input copied verbatim (a duplicate of a
@@ -12,10 +12,11 @@ import Foundation
 ///   sentences (a duplicate only after normalization);
 /// - with `repeatRate`, the block before it again (a duplicate of a generated example);
 /// - with `unreadableRate`, a new problem whose `A:` line is missing (unparseable);
-/// - otherwise a new problem from the synthetic task's generator, in the style of the shown
-///   ones (with as many lettered choices when they have them), answered as `annotate` would:
-///   wrong at the teacher's `errorRate`, and with probability `missingAnswerRate` without the
-///   answer marker (a label the task's parser rejects).
+/// - otherwise a new problem from the synthetic task's generator with the dataset's `mix` (its
+///   operation counts and distractors), in the style of the shown ones (with as many lettered
+///   choices when they have them), answered as `annotate` would: wrong at the teacher's
+///   `errorRate`, and with probability `missingAnswerRate` without the answer marker (a label
+///   the task's parser rejects).
 /// New problems come from the same templates as the dataset, so some equal a train, valid or
 /// test input by chance, as a real teacher's sometimes do.
 extension SyntheticTeacher {
@@ -25,7 +26,7 @@ extension SyntheticTeacher {
     public static let unreadableRate = 0.03
     public static let missingAnswerRate = 0.04
 
-    public func generate(shown: [Example], count: Int) -> String {
+    public func generate(shown: [Example], count: Int, mix: SyntheticArith.Mix = .standard) -> String {
         var rng = SeededRandom(seed: seed, "generate", String(count), shown.map(\.input).joined(separator: "\u{1}"))
         let choices = shown.first.flatMap { LabelSet.lettered($0.input)?.count }
         var blocks: [String] = []
@@ -51,7 +52,7 @@ extension SyntheticTeacher {
             }
             edge += Self.unreadableRate
             let unreadable = roll < edge
-            let problem = SyntheticArith.problem(using: &rng)
+            let problem = SyntheticArith.problem(using: &rng, mix: mix)
             var example = Example(id: "gen-\(rng.next() % 1_000_000_007)-\(j)", input: problem.input, label: problem.equation)
             if let choices { example = SyntheticChoices.apply(example, count: choices, seed: seed) }
             let annotation = answer(example)
